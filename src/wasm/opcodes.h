@@ -1,0 +1,261 @@
+/* opcodes.h: the WebAssembly instruction table, as X-macros.
+ * One row per instruction: the decoder, validator, interpreter compiler and
+ * code generator all expand the same table, so an opcode is named once.
+ *
+ *   WASM_OP(NAME, byte, IMM, "sig")          single-byte opcodes
+ *   WASM_OP_FC(NAME, subop, IMM, "sig")      0xFC prefix (saturating trunc, bulk memory, tables)
+ *
+ * IMM names the immediate kind (enum wasm_imm). sig is the stack signature for
+ * instructions with a fixed one, "params:results" using i=i32 I=i64 f=f32
+ * F=f64 v=v128; NULL where the validator handles the instruction by hand.
+ * SIMD (0xFD) and atomics (0xFE) add their own tables in the engine issue for them. */
+#ifndef FL_WASM_OPCODES_H
+#define FL_WASM_OPCODES_H
+
+enum wasm_imm {
+    WASM_IMM_NONE,
+    WASM_IMM_BLOCK,         /* blocktype */
+    WASM_IMM_LABEL,         /* br, br_if */
+    WASM_IMM_BR_TABLE,      /* vec(label) label */
+    WASM_IMM_FUNC,          /* call, ref.func */
+    WASM_IMM_CALL_INDIRECT, /* typeidx tableidx */
+    WASM_IMM_LOCAL,
+    WASM_IMM_GLOBAL,
+    WASM_IMM_TABLE,         /* table.get/set/size/grow/fill */
+    WASM_IMM_MEMARG,        /* align offset */
+    WASM_IMM_MEMORY,        /* memory.size/grow: reserved byte 0x00 */
+    WASM_IMM_I32,
+    WASM_IMM_I64,
+    WASM_IMM_F32,
+    WASM_IMM_F64,
+    WASM_IMM_SELECT_T,      /* vec(valtype) */
+    WASM_IMM_REFTYPE,       /* ref.null */
+    WASM_IMM_MEMORY_INIT,   /* dataidx 0x00 */
+    WASM_IMM_DATA,          /* data.drop */
+    WASM_IMM_MEMORY_COPY,   /* 0x00 0x00 */
+    WASM_IMM_TABLE_INIT,    /* elemidx tableidx */
+    WASM_IMM_ELEM,          /* elem.drop */
+    WASM_IMM_TABLE_COPY,    /* tableidx tableidx */
+};
+
+#define WASM_OPCODES(X) \
+    X(UNREACHABLE, 0x00, NONE, NULL) \
+    X(NOP, 0x01, NONE, NULL) \
+    X(BLOCK, 0x02, BLOCK, NULL) \
+    X(LOOP, 0x03, BLOCK, NULL) \
+    X(IF, 0x04, BLOCK, NULL) \
+    X(ELSE, 0x05, NONE, NULL) \
+    X(END, 0x0B, NONE, NULL) \
+    X(BR, 0x0C, LABEL, NULL) \
+    X(BR_IF, 0x0D, LABEL, NULL) \
+    X(BR_TABLE, 0x0E, BR_TABLE, NULL) \
+    X(RETURN, 0x0F, NONE, NULL) \
+    X(CALL, 0x10, FUNC, NULL) \
+    X(CALL_INDIRECT, 0x11, CALL_INDIRECT, NULL) \
+    X(DROP, 0x1A, NONE, NULL) \
+    X(SELECT, 0x1B, NONE, NULL) \
+    X(SELECT_T, 0x1C, SELECT_T, NULL) \
+    X(LOCAL_GET, 0x20, LOCAL, NULL) \
+    X(LOCAL_SET, 0x21, LOCAL, NULL) \
+    X(LOCAL_TEE, 0x22, LOCAL, NULL) \
+    X(GLOBAL_GET, 0x23, GLOBAL, NULL) \
+    X(GLOBAL_SET, 0x24, GLOBAL, NULL) \
+    X(TABLE_GET, 0x25, TABLE, NULL) \
+    X(TABLE_SET, 0x26, TABLE, NULL) \
+    X(I32_LOAD, 0x28, MEMARG, "i:i") \
+    X(I64_LOAD, 0x29, MEMARG, "i:I") \
+    X(F32_LOAD, 0x2A, MEMARG, "i:f") \
+    X(F64_LOAD, 0x2B, MEMARG, "i:F") \
+    X(I32_LOAD8_S, 0x2C, MEMARG, "i:i") \
+    X(I32_LOAD8_U, 0x2D, MEMARG, "i:i") \
+    X(I32_LOAD16_S, 0x2E, MEMARG, "i:i") \
+    X(I32_LOAD16_U, 0x2F, MEMARG, "i:i") \
+    X(I64_LOAD8_S, 0x30, MEMARG, "i:I") \
+    X(I64_LOAD8_U, 0x31, MEMARG, "i:I") \
+    X(I64_LOAD16_S, 0x32, MEMARG, "i:I") \
+    X(I64_LOAD16_U, 0x33, MEMARG, "i:I") \
+    X(I64_LOAD32_S, 0x34, MEMARG, "i:I") \
+    X(I64_LOAD32_U, 0x35, MEMARG, "i:I") \
+    X(I32_STORE, 0x36, MEMARG, "ii:") \
+    X(I64_STORE, 0x37, MEMARG, "iI:") \
+    X(F32_STORE, 0x38, MEMARG, "if:") \
+    X(F64_STORE, 0x39, MEMARG, "iF:") \
+    X(I32_STORE8, 0x3A, MEMARG, "ii:") \
+    X(I32_STORE16, 0x3B, MEMARG, "ii:") \
+    X(I64_STORE8, 0x3C, MEMARG, "iI:") \
+    X(I64_STORE16, 0x3D, MEMARG, "iI:") \
+    X(I64_STORE32, 0x3E, MEMARG, "iI:") \
+    X(MEMORY_SIZE, 0x3F, MEMORY, ":i") \
+    X(MEMORY_GROW, 0x40, MEMORY, "i:i") \
+    X(I32_CONST, 0x41, I32, ":i") \
+    X(I64_CONST, 0x42, I64, ":I") \
+    X(F32_CONST, 0x43, F32, ":f") \
+    X(F64_CONST, 0x44, F64, ":F") \
+    X(I32_EQZ, 0x45, NONE, "i:i") \
+    X(I32_EQ, 0x46, NONE, "ii:i") \
+    X(I32_NE, 0x47, NONE, "ii:i") \
+    X(I32_LT_S, 0x48, NONE, "ii:i") \
+    X(I32_LT_U, 0x49, NONE, "ii:i") \
+    X(I32_GT_S, 0x4A, NONE, "ii:i") \
+    X(I32_GT_U, 0x4B, NONE, "ii:i") \
+    X(I32_LE_S, 0x4C, NONE, "ii:i") \
+    X(I32_LE_U, 0x4D, NONE, "ii:i") \
+    X(I32_GE_S, 0x4E, NONE, "ii:i") \
+    X(I32_GE_U, 0x4F, NONE, "ii:i") \
+    X(I64_EQZ, 0x50, NONE, "I:i") \
+    X(I64_EQ, 0x51, NONE, "II:i") \
+    X(I64_NE, 0x52, NONE, "II:i") \
+    X(I64_LT_S, 0x53, NONE, "II:i") \
+    X(I64_LT_U, 0x54, NONE, "II:i") \
+    X(I64_GT_S, 0x55, NONE, "II:i") \
+    X(I64_GT_U, 0x56, NONE, "II:i") \
+    X(I64_LE_S, 0x57, NONE, "II:i") \
+    X(I64_LE_U, 0x58, NONE, "II:i") \
+    X(I64_GE_S, 0x59, NONE, "II:i") \
+    X(I64_GE_U, 0x5A, NONE, "II:i") \
+    X(F32_EQ, 0x5B, NONE, "ff:i") \
+    X(F32_NE, 0x5C, NONE, "ff:i") \
+    X(F32_LT, 0x5D, NONE, "ff:i") \
+    X(F32_GT, 0x5E, NONE, "ff:i") \
+    X(F32_LE, 0x5F, NONE, "ff:i") \
+    X(F32_GE, 0x60, NONE, "ff:i") \
+    X(F64_EQ, 0x61, NONE, "FF:i") \
+    X(F64_NE, 0x62, NONE, "FF:i") \
+    X(F64_LT, 0x63, NONE, "FF:i") \
+    X(F64_GT, 0x64, NONE, "FF:i") \
+    X(F64_LE, 0x65, NONE, "FF:i") \
+    X(F64_GE, 0x66, NONE, "FF:i") \
+    X(I32_CLZ, 0x67, NONE, "i:i") \
+    X(I32_CTZ, 0x68, NONE, "i:i") \
+    X(I32_POPCNT, 0x69, NONE, "i:i") \
+    X(I32_ADD, 0x6A, NONE, "ii:i") \
+    X(I32_SUB, 0x6B, NONE, "ii:i") \
+    X(I32_MUL, 0x6C, NONE, "ii:i") \
+    X(I32_DIV_S, 0x6D, NONE, "ii:i") \
+    X(I32_DIV_U, 0x6E, NONE, "ii:i") \
+    X(I32_REM_S, 0x6F, NONE, "ii:i") \
+    X(I32_REM_U, 0x70, NONE, "ii:i") \
+    X(I32_AND, 0x71, NONE, "ii:i") \
+    X(I32_OR, 0x72, NONE, "ii:i") \
+    X(I32_XOR, 0x73, NONE, "ii:i") \
+    X(I32_SHL, 0x74, NONE, "ii:i") \
+    X(I32_SHR_S, 0x75, NONE, "ii:i") \
+    X(I32_SHR_U, 0x76, NONE, "ii:i") \
+    X(I32_ROTL, 0x77, NONE, "ii:i") \
+    X(I32_ROTR, 0x78, NONE, "ii:i") \
+    X(I64_CLZ, 0x79, NONE, "I:I") \
+    X(I64_CTZ, 0x7A, NONE, "I:I") \
+    X(I64_POPCNT, 0x7B, NONE, "I:I") \
+    X(I64_ADD, 0x7C, NONE, "II:I") \
+    X(I64_SUB, 0x7D, NONE, "II:I") \
+    X(I64_MUL, 0x7E, NONE, "II:I") \
+    X(I64_DIV_S, 0x7F, NONE, "II:I") \
+    X(I64_DIV_U, 0x80, NONE, "II:I") \
+    X(I64_REM_S, 0x81, NONE, "II:I") \
+    X(I64_REM_U, 0x82, NONE, "II:I") \
+    X(I64_AND, 0x83, NONE, "II:I") \
+    X(I64_OR, 0x84, NONE, "II:I") \
+    X(I64_XOR, 0x85, NONE, "II:I") \
+    X(I64_SHL, 0x86, NONE, "II:I") \
+    X(I64_SHR_S, 0x87, NONE, "II:I") \
+    X(I64_SHR_U, 0x88, NONE, "II:I") \
+    X(I64_ROTL, 0x89, NONE, "II:I") \
+    X(I64_ROTR, 0x8A, NONE, "II:I") \
+    X(F32_ABS, 0x8B, NONE, "f:f") \
+    X(F32_NEG, 0x8C, NONE, "f:f") \
+    X(F32_CEIL, 0x8D, NONE, "f:f") \
+    X(F32_FLOOR, 0x8E, NONE, "f:f") \
+    X(F32_TRUNC, 0x8F, NONE, "f:f") \
+    X(F32_NEAREST, 0x90, NONE, "f:f") \
+    X(F32_SQRT, 0x91, NONE, "f:f") \
+    X(F32_ADD, 0x92, NONE, "ff:f") \
+    X(F32_SUB, 0x93, NONE, "ff:f") \
+    X(F32_MUL, 0x94, NONE, "ff:f") \
+    X(F32_DIV, 0x95, NONE, "ff:f") \
+    X(F32_MIN, 0x96, NONE, "ff:f") \
+    X(F32_MAX, 0x97, NONE, "ff:f") \
+    X(F32_COPYSIGN, 0x98, NONE, "ff:f") \
+    X(F64_ABS, 0x99, NONE, "F:F") \
+    X(F64_NEG, 0x9A, NONE, "F:F") \
+    X(F64_CEIL, 0x9B, NONE, "F:F") \
+    X(F64_FLOOR, 0x9C, NONE, "F:F") \
+    X(F64_TRUNC, 0x9D, NONE, "F:F") \
+    X(F64_NEAREST, 0x9E, NONE, "F:F") \
+    X(F64_SQRT, 0x9F, NONE, "F:F") \
+    X(F64_ADD, 0xA0, NONE, "FF:F") \
+    X(F64_SUB, 0xA1, NONE, "FF:F") \
+    X(F64_MUL, 0xA2, NONE, "FF:F") \
+    X(F64_DIV, 0xA3, NONE, "FF:F") \
+    X(F64_MIN, 0xA4, NONE, "FF:F") \
+    X(F64_MAX, 0xA5, NONE, "FF:F") \
+    X(F64_COPYSIGN, 0xA6, NONE, "FF:F") \
+    X(I32_WRAP_I64, 0xA7, NONE, "I:i") \
+    X(I32_TRUNC_F32_S, 0xA8, NONE, "f:i") \
+    X(I32_TRUNC_F32_U, 0xA9, NONE, "f:i") \
+    X(I32_TRUNC_F64_S, 0xAA, NONE, "F:i") \
+    X(I32_TRUNC_F64_U, 0xAB, NONE, "F:i") \
+    X(I64_EXTEND_I32_S, 0xAC, NONE, "i:I") \
+    X(I64_EXTEND_I32_U, 0xAD, NONE, "i:I") \
+    X(I64_TRUNC_F32_S, 0xAE, NONE, "f:I") \
+    X(I64_TRUNC_F32_U, 0xAF, NONE, "f:I") \
+    X(I64_TRUNC_F64_S, 0xB0, NONE, "F:I") \
+    X(I64_TRUNC_F64_U, 0xB1, NONE, "F:I") \
+    X(F32_CONVERT_I32_S, 0xB2, NONE, "i:f") \
+    X(F32_CONVERT_I32_U, 0xB3, NONE, "i:f") \
+    X(F32_CONVERT_I64_S, 0xB4, NONE, "I:f") \
+    X(F32_CONVERT_I64_U, 0xB5, NONE, "I:f") \
+    X(F32_DEMOTE_F64, 0xB6, NONE, "F:f") \
+    X(F64_CONVERT_I32_S, 0xB7, NONE, "i:F") \
+    X(F64_CONVERT_I32_U, 0xB8, NONE, "i:F") \
+    X(F64_CONVERT_I64_S, 0xB9, NONE, "I:F") \
+    X(F64_CONVERT_I64_U, 0xBA, NONE, "I:F") \
+    X(F64_PROMOTE_F32, 0xBB, NONE, "f:F") \
+    X(I32_REINTERPRET_F32, 0xBC, NONE, "f:i") \
+    X(I64_REINTERPRET_F64, 0xBD, NONE, "F:I") \
+    X(F32_REINTERPRET_I32, 0xBE, NONE, "i:f") \
+    X(F64_REINTERPRET_I64, 0xBF, NONE, "I:F") \
+    X(I32_EXTEND8_S, 0xC0, NONE, "i:i") \
+    X(I32_EXTEND16_S, 0xC1, NONE, "i:i") \
+    X(I64_EXTEND8_S, 0xC2, NONE, "I:I") \
+    X(I64_EXTEND16_S, 0xC3, NONE, "I:I") \
+    X(I64_EXTEND32_S, 0xC4, NONE, "I:I") \
+    X(REF_NULL, 0xD0, REFTYPE, NULL) \
+    X(REF_IS_NULL, 0xD1, NONE, NULL) \
+    X(REF_FUNC, 0xD2, FUNC, NULL)
+
+#define WASM_OPCODES_FC(X) \
+    X(I32_TRUNC_SAT_F32_S, 0, NONE, "f:i") \
+    X(I32_TRUNC_SAT_F32_U, 1, NONE, "f:i") \
+    X(I32_TRUNC_SAT_F64_S, 2, NONE, "F:i") \
+    X(I32_TRUNC_SAT_F64_U, 3, NONE, "F:i") \
+    X(I64_TRUNC_SAT_F32_S, 4, NONE, "f:I") \
+    X(I64_TRUNC_SAT_F32_U, 5, NONE, "f:I") \
+    X(I64_TRUNC_SAT_F64_S, 6, NONE, "F:I") \
+    X(I64_TRUNC_SAT_F64_U, 7, NONE, "F:I") \
+    X(MEMORY_INIT, 8, MEMORY_INIT, "iii:") \
+    X(DATA_DROP, 9, DATA, ":") \
+    X(MEMORY_COPY, 10, MEMORY_COPY, "iii:") \
+    X(MEMORY_FILL, 11, MEMORY, "iii:") \
+    X(TABLE_INIT, 12, TABLE_INIT, "iii:") \
+    X(ELEM_DROP, 13, ELEM, ":") \
+    X(TABLE_COPY, 14, TABLE_COPY, "iii:") \
+    X(TABLE_GROW, 15, TABLE, NULL) \
+    X(TABLE_SIZE, 16, TABLE, ":i") \
+    X(TABLE_FILL, 17, TABLE, NULL)
+
+enum wasm_opcode {
+#define WASM_OP_ENUM(name, code, imm, sig) WASM_OP_##name = code,
+    WASM_OPCODES(WASM_OP_ENUM)
+#undef WASM_OP_ENUM
+    WASM_OP_PREFIX_FC = 0xFC,
+    WASM_OP_PREFIX_FD = 0xFD, /* SIMD */
+    WASM_OP_PREFIX_FE = 0xFE, /* threads */
+};
+
+enum wasm_opcode_fc {
+#define WASM_OP_ENUM(name, code, imm, sig) WASM_OP_FC_##name = code,
+    WASM_OPCODES_FC(WASM_OP_ENUM)
+#undef WASM_OP_ENUM
+};
+
+#endif
