@@ -26,9 +26,20 @@ int fl_error_prefix(struct fl_error *err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
-    char old[sizeof err->msg];
-    memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+    /* Build "prefix: old" in place: move the old text right, then copy the
+     * prefix in front; whatever does not fit is cut at the end. */
+    size_t plen = strnlen(prefix, sizeof prefix);
+    size_t cap = sizeof err->msg;
+    if (plen + 2 >= cap)
+        plen = cap - 3;
+    size_t olen = strnlen(err->msg, cap - 1);
+    if (plen + 2 + olen >= cap)
+        olen = cap - 1 - plen - 2;
+    memmove(err->msg + plen + 2, err->msg, olen);
+    memcpy(err->msg, prefix, plen);
+    err->msg[plen] = ':';
+    err->msg[plen + 1] = ' ';
+    err->msg[plen + 2 + olen] = '\0';
     return err->code;
 }
 

@@ -1,0 +1,3 @@
+/* engine.c: the embedding API (include/faaslet/faaslet.h) over the runtime
+ * and a tier. */
+#include "faaslet/faaslet.h"
