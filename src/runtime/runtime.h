@@ -118,6 +118,7 @@ struct runtime_instance {
     uint8_t *elem_dropped;             /* module->elem_count flags */
     uint8_t *data_dropped;             /* module->data_count flags */
     void *tier_module;                 /* the tier's compiled module */
+    void *tier_instance;               /* the tier's per-instance data (from tier->instance_init) */
     void *user_data;                   /* embedder's (WASI context, Faaslet) */
 };
 
@@ -127,6 +128,11 @@ struct runtime_tier {
     runtime_invoke_fn invoke;          /* entry for every defined function */
     /* Code handle for defined function func_index of tier_module. */
     void *(*func_code)(void *tier_module, uint32_t func_index);
+    /* Optional (may be NULL): called by runtime_instantiate once the
+     * instance's objects exist and before segments/start run, to build
+     * instance->tier_instance; and when the store frees the instance. */
+    int (*instance_init)(struct runtime_instance *instance, struct fl_error *err);
+    void (*instance_fini)(struct runtime_instance *instance);
 };
 
 /* Per-thread execution context: a thread running wasm owns one. */
