@@ -81,6 +81,11 @@ struct runtime_memory {
     uint64_t max_pages;          /* declared maximum, or WASM_MAX_PAGES */
     uint64_t reserved;           /* bytes of address space reserved, guards included */
     bool shared;
+    bool has_max;                /* a maximum was declared (import matching) */
+    /* true: accesses past size fault in the guard region (no checks needed);
+     * false: bounds-checked mode, the reservation is only max_pages big and
+     * tiers must check every access against size themselves. */
+    bool guarded;
     pthread_mutex_t grow_lock;   /* serialises grow */
 };
 
@@ -88,7 +93,8 @@ struct runtime_table {
     uint8_t elem_type;
     uint32_t size;
     uint32_t max;                /* UINT32_MAX-ish when unbounded, capped by WASM_MAX_TABLE_SIZE */
-    uintptr_t *elems;            /* size entries; 0 = null */
+    uintptr_t *elems;            /* size entries; 0 = null; moves on grow */
+    bool has_max;                /* a maximum was declared (import matching) */
 };
 
 struct runtime_global {
@@ -151,6 +157,9 @@ struct runtime_exec {
     sigjmp_buf *recover;
     volatile int fault_trap;
     void *tier_state;            /* scratch owned by the running tier */
+    /* The initialising thread's native stack [lo, hi): a fault just below lo
+     * while wasm runs is a native stack overflow -> call stack exhausted. */
+    uintptr_t native_stack_lo, native_stack_hi;
 };
 
 /* Creates an empty store; destroy with runtime_store_destroy, which frees
@@ -161,6 +170,11 @@ void runtime_store_destroy(struct runtime_store *store);
 /* Interns a signature into the store; returns its id (equal signatures get
  * equal ids). The store keeps its own copy. */
 uint32_t runtime_store_type_id(struct runtime_store *store, const struct wasm_functype *type);
+
+/* Chooses how memories created from now on are laid out: with guard regions
+ * (the default; 8 GiB of address space each, no bounds checks needed) or
+ * bounds-checked (memory->guarded = false; only max pages reserved). */
+void runtime_store_set_guard_pages(struct runtime_store *store, bool guard_pages);
 
 /* Creates a host function in the store; type is copied. NULL on failure. */
 struct runtime_func *runtime_host_func_create(struct runtime_store *store,
@@ -198,11 +212,29 @@ int runtime_instantiate(struct runtime_store *store, const struct wasm_module *m
                         struct runtime_exec *exec, struct runtime_instance **out,
                         struct fl_error *err);
 
+/* Evaluates a constant expression in instance (global.get of its globals,
+ * ref.func of its functions) into cells. Never allocates. */
+void runtime_const_eval(struct runtime_instance *instance, const struct wasm_const_expr *expr,
+                        uint64_t cells[2]);
+
+/* table.init: copies n refs of element segment elem_index from src into table
+ * table_index at dst (a dropped segment has length 0). Returns RUNTIME_OK or
+ * RUNTIME_TRAP_TABLE_OUT_OF_BOUNDS (nothing written then). */
+int runtime_table_init(struct runtime_instance *instance, uint32_t table_index,
+                       uint32_t elem_index, uint64_t dst, uint64_t src, uint64_t n);
+
+/* memory.init: copies n bytes of data segment data_index from src into memory
+ * memory_index at dst. Returns RUNTIME_OK or RUNTIME_TRAP_MEMORY_OUT_OF_BOUNDS. */
+int runtime_memory_init(struct runtime_instance *instance, uint32_t memory_index,
+                        uint32_t data_index, uint64_t dst, uint64_t src, uint64_t n);
+
 /* Looks up an export of an instance. Returns false if absent. Never allocates. */
 bool runtime_instance_export(struct runtime_instance *instance, const char *name,
                              struct runtime_extern *out);
 
-/* Prepares exec for use on the calling thread (stack_cells of value stack). */
+/* Prepares exec for use on the calling thread: stack_cells of value stack
+ * (0 = 1M cells), max_depth 10000, this thread's alternate signal stack.
+ * Call runtime_exec_fini on the same thread. */
 int runtime_exec_init(struct runtime_exec *exec, struct runtime_store *store,
                       uint32_t stack_cells, struct fl_error *err);
 void runtime_exec_fini(struct runtime_exec *exec);
