@@ -1,0 +1,13 @@
+/* cli.h: the subcommands of the `faaslet` command; main.c dispatches to
+ * them. Each takes the arguments after its own name (argv[0] is the
+ * subcommand) and returns the process exit status. */
+#ifndef FL_CLI_CLI_H
+#define FL_CLI_CLI_H
+
+/* faaslet wast [--tier=interp] [-v] FILE.wast...: runs spec test scripts. */
+int cli_wast(int argc, char **argv);
+
+/* faaslet run ...: runs a WebAssembly function (WASI command). */
+int cli_run(int argc, char **argv);
+
+#endif
