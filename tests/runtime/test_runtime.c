@@ -7,6 +7,9 @@
 #include "wasm/opcodes.h"
 
 #include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +254,35 @@ static void test_native_stack_overflow_becomes_call_stack_exhausted(void)
     pthread_join(t, NULL);
     pthread_attr_destroy(&attr);
     CHECK(o.trap == RUNTIME_TRAP_CALL_STACK_EXHAUSTED);
+}
+
+static int host_null_write(struct runtime_exec *exec, struct runtime_instance *caller,
+                           uint64_t *cells, void *data)
+{
+    (void)exec, (void)caller, (void)cells;
+    volatile uint8_t *p = data; /* NULL: not in any reservation */
+    *p = 1;
+    return RUNTIME_OK;
+}
+
+static void test_fault_outside_memories_stays_a_crash(void)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct runtime_store *store = runtime_store_create();
+        struct runtime_exec exec;
+        struct fl_error err;
+        runtime_exec_init(&exec, store, 1024, &err);
+        struct runtime_func *f =
+            runtime_host_func_create(store, &type_void, host_null_write, NULL, "null");
+        uint64_t cells[1];
+        runtime_call(&exec, f, cells);
+        _exit(0); /* reached only if the fault was swallowed */
+    }
+    int status = 0;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
 }
 
 /* ---- a fake tier: a defined function returns the number in its code ---- */
@@ -622,6 +654,7 @@ static const struct {
     T(test_guard_page_fault_in_runtime_call_becomes_trap),
     T(test_nested_runtime_call_recovers_each_level),
     T(test_native_stack_overflow_becomes_call_stack_exhausted),
+    T(test_fault_outside_memories_stays_a_crash),
     T(test_linker_reports_unknown_and_incompatible_imports),
     T(test_import_limits_are_matched),
     T(test_instantiate_applies_segments_and_exports),
