@@ -159,7 +159,12 @@ WASI_HOST_FN(fd_fdstat_get)
     memset(out, 0, WASI_FDSTAT_SIZE);
     out[0] = wasi_filetype_from_mode(st.st_mode);
     wasi_put_u16(out + 2, flags);
-    wasi_put_u64(out + 8, f->rights_base);
+    /* wasi-libc's isatty() is "a character device without seek/tell rights",
+     * which decides whether stdout is line-buffered. */
+    uint64_t base = f->rights_base;
+    if (S_ISCHR(st.st_mode) && isatty(f->host_fd))
+        base &= ~(WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_TELL);
+    wasi_put_u64(out + 8, base);
     wasi_put_u64(out + 16, f->rights_inheriting);
     WASI_RETURN(0);
 }

@@ -76,6 +76,8 @@ enum {
 #define WASI_FSTFLAG_MTIM_NOW 0x8u
 
 #define WASI_RIGHT_FD_READ (1ull << 1)
+#define WASI_RIGHT_FD_SEEK (1ull << 2)
+#define WASI_RIGHT_FD_TELL (1ull << 5)
 #define WASI_RIGHT_FD_WRITE (1ull << 6)
 #define WASI_RIGHT_FD_READDIR (1ull << 14)
 #define WASI_RIGHTS_ALL ((1ull << 30) - 1) /* bits 0..29 are defined */
