@@ -28,6 +28,12 @@
 
 extern char **environ;
 
+/* cJSON strings end at a NUL, but export names may hold NULs: before
+ * parsing, each \u0000 escape becomes this private-use character (U+E000),
+ * and names map it back, unless the script already used that character. */
+#define NUL_MARKER "\xee\x80\x80"
+#define NUL_MARKER_ESCAPE "\\uE000"
+
 #define MAX_DETAILS 5      /* failure lines printed per script (all with -v) */
 #define MAX_VALUES 1000    /* arguments / results of one action */
 
@@ -51,6 +57,7 @@ struct script {
     const char *dir;          /* temporary folder with the converted files */
     bool threads;             /* converted with --enable-threads */
     bool verbose;
+    bool nul_marked;          /* \u0000 was rewritten to NUL_MARKER */
     struct runtime_store *store;
     struct runtime_linker *linker;
     struct runtime_exec exec;
@@ -551,6 +558,42 @@ static void action_describe(const cJSON *action, char *buf, size_t n)
         snprintf(buf + pos, n - pos, ")");
 }
 
+/* Copies a field name, turning NUL_MARKER back into NUL; returns its length. */
+static size_t unmark_name(const struct script *s, const char *str, char *out, size_t cap)
+{
+    size_t n = 0, mlen = strlen(NUL_MARKER);
+    while (*str && n + 1 < cap) {
+        if (s->nul_marked && !strncmp(str, NUL_MARKER, mlen)) {
+            out[n++] = '\0';
+            str += mlen;
+        } else {
+            out[n++] = *str++;
+        }
+    }
+    out[n] = '\0';
+    return n;
+}
+
+/* Rewrites each \u0000 escape of json (in place; the marker escape has the
+ * same length) unless the text already holds the marker. */
+static bool mark_nuls(char *json)
+{
+    if (strstr(json, NUL_MARKER) || strcasestr(json, "\\ue000"))
+        return false;
+    bool any = false;
+    for (char *p = json; (p = strstr(p, "\\u0000")); p += 6) {
+        /* An escaped backslash before it would make it literal text. */
+        size_t slashes = 0;
+        for (char *q = p; q > json && q[-1] == '\\'; q--)
+            slashes++;
+        if (slashes % 2)
+            continue;
+        memcpy(p, NUL_MARKER_ESCAPE, 6);
+        any = true;
+    }
+    return any;
+}
+
 static void run_action(struct script *s, const cJSON *action, struct outcome *o)
 {
     memset(o, 0, sizeof *o);
@@ -569,7 +612,9 @@ static void run_action(struct script *s, const cJSON *action, struct outcome *o)
         return;
     }
     struct runtime_extern ext;
-    if (!runtime_instance_export(in, field->valuestring, &ext)) {
+    char name[1024];
+    size_t name_len = unmark_name(s, field->valuestring, name, sizeof name);
+    if (!runtime_instance_export_n(in, name, name_len, &ext)) {
         o->error = 1;
         snprintf(o->error_msg, sizeof o->error_msg, "no export '%s'", field->valuestring);
         return;
@@ -888,7 +933,9 @@ static void run_script(const char *path, bool verbose, struct wast_totals *total
                     s.threads ? "--enable-threads" : NULL, NULL};
     int rc = run_tool(argv, false);
     size_t size;
-    if (rc != 0 || !(json = read_file(json_path, &size)) || !(root = cJSON_Parse(json))) {
+    if (rc == 0 && (json = read_file(json_path, &size)))
+        s.nul_marked = mark_nuls(json);
+    if (rc != 0 || !json || !(root = cJSON_Parse(json))) {
         fail(&s, 0, "wast2json could not convert %s (status %d)", path, rc);
         goto cleanup;
     }

@@ -63,6 +63,7 @@ int runtime_call(struct runtime_exec *exec, struct runtime_func *func, uint64_t 
     sigjmp_buf *outer_recover = exec->recover;
     struct runtime_exec *outer_exec = runtime_current_exec();
     uint32_t depth = exec->depth;
+    void *tier_state = exec->tier_state;
     /* Nothing below is modified between sigsetjmp and a siglongjmp back here,
      * so the locals keep their values. */
     runtime_set_current_exec(exec);
@@ -70,8 +71,10 @@ int runtime_call(struct runtime_exec *exec, struct runtime_func *func, uint64_t 
     int trap = sigsetjmp(recover, 0);
     if (trap == 0)
         trap = func->invoke(exec, func->instance, func, cells);
-    else
-        exec->depth = depth; /* a fault unwound the tier's frames */
+    else { /* a fault unwound the tier's frames without their epilogues */
+        exec->depth = depth;
+        exec->tier_state = tier_state;
+    }
     exec->recover = outer_recover;
     runtime_set_current_exec(outer_exec);
     /* An interrupt that arrives after the call ended must not hit the next one. */

@@ -291,8 +291,13 @@ int runtime_instantiate(struct runtime_store *store, const struct wasm_module *m
 bool runtime_instance_export(struct runtime_instance *instance, const char *name,
                              struct runtime_extern *out)
 {
+    return runtime_instance_export_n(instance, name, strlen(name), out);
+}
+
+bool runtime_instance_export_n(struct runtime_instance *instance, const char *name, size_t len,
+                               struct runtime_extern *out)
+{
     const struct wasm_module *m = instance->module;
-    size_t len = strlen(name);
     for (uint32_t i = 0; i < m->export_count; i++) {
         const struct wasm_export *e = &m->exports[i];
         if (e->name_len != len || memcmp(e->name, name, len) != 0)

@@ -231,6 +231,9 @@ int runtime_memory_init(struct runtime_instance *instance, uint32_t memory_index
 /* Looks up an export of an instance. Returns false if absent. Never allocates. */
 bool runtime_instance_export(struct runtime_instance *instance, const char *name,
                              struct runtime_extern *out);
+/* Same, for a name of len bytes that may hold NULs (export names may). */
+bool runtime_instance_export_n(struct runtime_instance *instance, const char *name, size_t len,
+                               struct runtime_extern *out);
 
 /* Prepares exec for use on the calling thread: stack_cells of value stack
  * (0 = 1M cells), max_depth 10000, this thread's alternate signal stack.
