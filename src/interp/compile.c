@@ -1269,6 +1269,12 @@ static void compile_op(struct comp *c, uint8_t op)
 #define BINARY_CASE(name) case WASM_OP_##name: do_binary(c, INTERP_OP_##name); break;
         BINARY_OPS(BINARY_CASE)
 #undef BINARY_CASE
+    case WASM_OP_I32_REINTERPRET_F32: case WASM_OP_I64_REINTERPRET_F64:
+    case WASM_OP_F32_REINTERPRET_I32: case WASM_OP_F64_REINTERPRET_I64:
+        /* Cells hold raw bits: the value stays where it is. */
+        if (can_pop(c, 1) && c->last_dst_h == c->sh - 1)
+            barrier(c); /* not a compare result any more */
+        break;
     case WASM_OP_REF_NULL:
         rd_u8(c);
         push_const(c, 0, true);

@@ -209,13 +209,17 @@ L_RET: {
         exec->tier_state = saved_top;
         return RUNTIME_OK;
     }
-    uint64_t *rec = fp - INTERP_FRAME_RECORD_CELLS;
+    /* Read the record before copying: more results than arguments
+     * overwrite it (the destination is below the callee frame, so an
+     * ascending copy is safe). */
+    const uint64_t *rec = fp - INTERP_FRAME_RECORD_CELLS;
     uint64_t *dst = (uint64_t *)(uintptr_t)rec[3];
-    for (uint32_t i = 0; i < m; i++)
-        dst[i] = fp[i];
+    const uint64_t *src = fp;
     ip = (const uint32_t *)(uintptr_t)rec[0];
     fp = (uint64_t *)(uintptr_t)rec[1];
     cur = (const struct interp_func *)(uintptr_t)rec[2];
+    for (uint32_t i = 0; i < m; i++)
+        dst[i] = src[i];
     exec->depth--;
     DISPATCH();
 }
@@ -416,16 +420,16 @@ L_MEMORY_FILL: {
     UN(I64_POPCNT, (uint64_t)__builtin_popcountll(I64(1)))
     UN(F32_ABS, num_f32_abs_bits(SL(1)))
     UN(F32_NEG, num_f32_neg_bits(SL(1)))
-    UN(F32_CEIL, num_from_f32(ceilf(F32(1))))
-    UN(F32_FLOOR, num_from_f32(floorf(F32(1))))
-    UN(F32_TRUNC, num_from_f32(truncf(F32(1))))
+    UN(F32_CEIL, num_from_f32(num_f32_ceil(F32(1))))
+    UN(F32_FLOOR, num_from_f32(num_f32_floor(F32(1))))
+    UN(F32_TRUNC, num_from_f32(num_f32_trunc(F32(1))))
     UN(F32_NEAREST, num_from_f32(num_f32_nearest(F32(1))))
     UN(F32_SQRT, num_from_f32(sqrtf(F32(1))))
     UN(F64_ABS, num_f64_abs_bits(SL(1)))
     UN(F64_NEG, num_f64_neg_bits(SL(1)))
-    UN(F64_CEIL, num_from_f64(ceil(F64(1))))
-    UN(F64_FLOOR, num_from_f64(floor(F64(1))))
-    UN(F64_TRUNC, num_from_f64(trunc(F64(1))))
+    UN(F64_CEIL, num_from_f64(num_f64_ceil(F64(1))))
+    UN(F64_FLOOR, num_from_f64(num_f64_floor(F64(1))))
+    UN(F64_TRUNC, num_from_f64(num_f64_trunc(F64(1))))
     UN(F64_NEAREST, num_from_f64(num_f64_nearest(F64(1))))
     UN(F64_SQRT, num_from_f64(sqrt(F64(1))))
     UN(I32_WRAP_I64, (uint32_t)SL(1))

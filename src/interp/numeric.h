@@ -90,9 +90,20 @@ static inline uint64_t num_f64_copysign_bits(uint64_t a, uint64_t b)
     return (a & 0x7FFFFFFFFFFFFFFFull) | (b & 0x8000000000000000ull);
 }
 
-/* nearest: round half to even; the default FP environment rounds that way. */
-static inline float num_f32_nearest(float a) { return nearbyintf(a); }
-static inline double num_f64_nearest(double a) { return nearbyint(a); }
+/* Rounding: libm may return a signalling NaN unchanged, but wasm wants an
+ * arithmetic (quiet) NaN, so NaNs go through an add. nearest rounds half to
+ * even, as the default FP environment does. */
+#define NUM_ROUNDING(name, T, fn)                                             \
+    static inline T name(T a) { return isnan(a) ? a + a : fn(a); }
+NUM_ROUNDING(num_f32_ceil, float, ceilf)
+NUM_ROUNDING(num_f32_floor, float, floorf)
+NUM_ROUNDING(num_f32_trunc, float, truncf)
+NUM_ROUNDING(num_f32_nearest, float, nearbyintf)
+NUM_ROUNDING(num_f64_ceil, double, ceil)
+NUM_ROUNDING(num_f64_floor, double, floor)
+NUM_ROUNDING(num_f64_trunc, double, trunc)
+NUM_ROUNDING(num_f64_nearest, double, nearbyint)
+#undef NUM_ROUNDING
 
 /* Checked truncation. Returns 0 = ok, 1 = NaN (invalid conversion),
  * 2 = out of range (integer overflow). The range tests compare against
