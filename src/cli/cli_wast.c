@@ -7,6 +7,7 @@
 #define _GNU_SOURCE /* mkdtemp */
 #include "cli/cli.h"
 
+#include "aot/aot.h"
 #include "interp/interp.h"
 #include "runtime/runtime.h"
 #include "wasm/wasm.h"
@@ -45,6 +46,7 @@ struct wast_totals {
 struct loaded {
     struct wasm_module *module;
     struct interp_module *code;
+    struct aot_module *aot;   /* --tier=aot */
 };
 
 struct named {
@@ -57,6 +59,7 @@ struct script {
     const char *dir;          /* temporary folder with the converted files */
     bool threads;             /* converted with --enable-threads */
     bool verbose;
+    bool aot;                 /* --tier=aot: compiled code instead of the interpreter */
     bool nul_marked;          /* \u0000 was rewritten to NUL_MARKER */
     struct runtime_store *store;
     struct runtime_linker *linker;
@@ -299,8 +302,15 @@ static int load_module(struct script *s, const char *file, struct loaded **out,
     free(bytes);
     if (rc)
         return rc;
-    l.code = interp_module_compile(l.module, err);
-    if (!l.code) {
+    if (s->aot) {
+        struct aot_options opts;
+        aot_options_default(&opts);
+        rc = aot_module_load(l.module, &opts, &l.aot, err);
+    } else {
+        l.code = interp_module_compile(l.module, err);
+        rc = l.code ? FL_OK : FL_ERR_INTERNAL;
+    }
+    if (rc) {
         wasm_module_destroy(l.module);
         return err->code ? err->code : FL_ERR_INTERNAL;
     }
@@ -312,6 +322,8 @@ static int load_module(struct script *s, const char *file, struct loaded **out,
 static int instantiate(struct script *s, struct loaded *l, struct runtime_instance **out,
                        struct fl_error *err)
 {
+    if (l->aot)
+        return runtime_linker_instantiate(s->linker, l->module, &aot_tier, l->aot, &s->exec, out, err);
     return runtime_linker_instantiate(s->linker, l->module, &interp_tier, l->code, &s->exec, out,
                                       err);
 }
@@ -901,6 +913,7 @@ static void script_fini(struct script *s)
     runtime_store_destroy(s->store);
     for (size_t i = 0; i < s->loaded_count; i++) {
         interp_module_destroy(s->loaded[i].code);
+        aot_module_destroy(s->loaded[i].aot);
         wasm_module_destroy(s->loaded[i].module);
     }
     free(s->loaded);
@@ -910,9 +923,9 @@ static void script_fini(struct script *s)
 }
 
 /* Converts and runs one script; adds its counts to totals. */
-static void run_script(const char *path, bool verbose, struct wast_totals *totals)
+static void run_script(const char *path, bool verbose, bool aot, struct wast_totals *totals)
 {
-    struct script s = {.path = path, .verbose = verbose};
+    struct script s = {.path = path, .verbose = verbose, .aot = aot};
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     s.threads = strstr(path, "/threads/") != NULL;
@@ -979,32 +992,33 @@ report:
 
 int cli_wast(int argc, char **argv)
 {
-    bool verbose = false;
+    bool verbose = false, aot = false;
     int files = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
             verbose = true;
         } else if (!strncmp(argv[i], "--tier=", 7)) {
-            if (strcmp(argv[i] + 7, "interp") != 0) {
-                fprintf(stderr, "faaslet wast: unknown tier '%s' (available: interp)\n",
+            aot = !strcmp(argv[i] + 7, "aot");
+            if (strcmp(argv[i] + 7, "interp") != 0 && !aot) {
+                fprintf(stderr, "faaslet wast: unknown tier '%s' (available: interp, aot)\n",
                         argv[i] + 7);
                 return 2;
             }
         } else if (argv[i][0] == '-') {
-            fprintf(stderr, "usage: faaslet wast [--tier=interp] [-v] FILE.wast...\n");
+            fprintf(stderr, "usage: faaslet wast [--tier=interp|aot] [-v] FILE.wast...\n");
             return 2;
         } else {
             files++;
         }
     }
     if (!files) {
-        fprintf(stderr, "usage: faaslet wast [--tier=interp] [-v] FILE.wast...\n");
+        fprintf(stderr, "usage: faaslet wast [--tier=interp|aot] [-v] FILE.wast...\n");
         return 2;
     }
     struct wast_totals totals = {0};
     for (int i = 1; i < argc; i++)
         if (argv[i][0] != '-')
-            run_script(argv[i], verbose, &totals);
+            run_script(argv[i], verbose, aot, &totals);
     printf("%lu passed, %lu failed", totals.passed, totals.failed);
     if (totals.text)
         printf(" (%lu text modules rejected by wat2wasm)", totals.text);
