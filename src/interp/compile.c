@@ -395,7 +395,7 @@ static void emit_moves_and_jump(struct comp *c, struct frame *fr)
 /* The conditional-branch form of the last instruction, if it is a compare
  * whose result is the top of the stack: fused op (inverted or not) and its
  * two operands. */
-static int fusable_compare(struct comp *c, bool invert, uint32_t *a, uint32_t *b)
+static int fusable_compare(struct comp *c, bool invert, uint32_t *a, uint32_t *b, bool *has_b)
 {
     if (c->last_start == NO_LAST || c->last_dst_h != c->sh - 1 ||
         c->st[c->sh - 1].kind != ENTRY_SLOT)
@@ -422,7 +422,8 @@ static int fusable_compare(struct comp *c, bool invert, uint32_t *a, uint32_t *b
             continue;
         const uint32_t *ops = c->code + c->last_start + INTERP_HANDLER_UNITS;
         *a = ops[1];
-        *b = map[i].op == INTERP_OP_I32_EQZ || map[i].op == INTERP_OP_I64_EQZ ? NONE : ops[2];
+        *has_b = map[i].op != INTERP_OP_I32_EQZ && map[i].op != INTERP_OP_I64_EQZ;
+        *b = *has_b ? ops[2] : 0;
         c->len = c->last_start; /* drop the compare: the branch does it */
         barrier(c);
         return invert ? map[i].inv : map[i].br;
@@ -434,17 +435,18 @@ static int fusable_compare(struct comp *c, bool invert, uint32_t *a, uint32_t *b
 struct cond {
     int op;
     uint32_t a, b;
+    bool has_b; /* b is an operand (slot or immediate; any value) */
 };
 
 /* Pops the condition: fuses the compare that produced it when possible,
  * else branches on its slot. invert: branch when the condition is false. */
 static void prepare_cond(struct comp *c, bool invert, struct cond *k)
 {
-    k->op = fusable_compare(c, invert, &k->a, &k->b);
+    k->op = fusable_compare(c, invert, &k->a, &k->b, &k->has_b);
     c->sh--;
     if (k->op < 0) {
         k->a = read_slot(c, c->sh);
-        k->b = NONE;
+        k->has_b = false;
         k->op = invert ? INTERP_OP_BR_Z : INTERP_OP_BR_NZ;
     }
 }
@@ -454,7 +456,7 @@ static size_t emit_cond(struct comp *c, const struct cond *k)
 {
     size_t at = emit_op(c, k->op);
     emit_u(c, k->a);
-    if (k->b != NONE)
+    if (k->has_b)
         emit_u(c, k->b);
     return at;
 }

@@ -11,6 +11,7 @@
 #define FL_INTERP_INTERP_INTERNAL_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "interp/interp.h"
 
@@ -162,5 +163,12 @@ int interp_invoke(struct runtime_exec *exec, struct runtime_instance *caller,
 /* Compiles one function body into f->code. Returns 0 or an FL_ERR_* code. */
 int interp_compile_func(struct interp_module *imodule, struct interp_func *f,
                         struct fl_error *err);
+
+/* Checks f's code structurally (known handlers, branches landing on
+ * instruction starts). For tests and debugging; 0 or FL_ERR_INTERNAL. */
+int interp_func_verify(const struct interp_func *f, struct fl_error *err);
+
+/* Prints f's code, one instruction a line, for debugging. */
+void interp_func_dump(const struct interp_func *f, FILE *out);
 
 #endif
