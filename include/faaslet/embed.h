@@ -1,8 +1,10 @@
-/* faaslet.h: the embedding API of the faaslet WebAssembly engine.
+/* embed.h: the embedding API of the faaslet WebAssembly engine.
  * Load and validate a module, give it host functions, instantiate, call an
  * export, read the trap. Handles are opaque; each _create/_load has a
  * matching _destroy and the comment on each function says who owns what.
  * (Implemented in src/engine/engine.c over the runtime and a tier.)
+ * Not named faaslet/faaslet.h: that is the Faaslet part's header
+ * (src/faaslet/faaslet.h), which comes first on the include path.
  *
  *   fl_engine_t *e = fl_engine_create(NULL, &err);
  *   fl_module_t *m; fl_module_load(e, bytes, size, &m, &err);
@@ -13,8 +15,8 @@
  * Threads: an engine (and its instances) is used by one thread at a time;
  * fl_engine_interrupt may be called from any thread. A module may be shared
  * by any number of engines and threads. */
-#ifndef FASLET_FAASLET_H
-#define FASLET_FAASLET_H
+#ifndef FASLET_EMBED_H
+#define FASLET_EMBED_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -10,4 +10,8 @@ int cli_wast(int argc, char **argv);
 /* faaslet run ...: runs a WebAssembly function (WASI command). */
 int cli_run(int argc, char **argv);
 
+/* faaslet codegen [--cache DIR] [-O N] FILE.wasm...: ahead-of-time
+ * compilation into the object cache (cli_codegen.c). */
+int cli_codegen(int argc, char **argv);
+
 #endif

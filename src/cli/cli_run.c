@@ -9,6 +9,7 @@
  * 134 (128 + SIGABRT, as wasmtime) if the guest traps. */
 #include "cli/cli.h"
 
+#include "aot/aot.h"
 #include "interp/interp.h"
 #include "runtime/runtime.h"
 #include "wasi/wasi.h"
@@ -31,6 +32,8 @@ static int usage(void)
             "usage: faaslet run [--dir HOST[::GUEST]]... [--env K=V]... FILE.wasm [ARGS...]\n"
             "  --dir HOST[::GUEST]  give the guest directory HOST as GUEST (default: HOST)\n"
             "  --env K=V            set an environment variable for the guest\n"
+            "  --tier=interp|aot    interpreter (default) or compiled code (object cache:\n"
+            "                       --cache DIR, default as for `faaslet codegen`; --no-cache)\n"
             "exit status: the guest's (proc_exit code, 0 if _start returns), 1 if the module\n"
             "cannot be loaded, 2 for bad usage, 134 if the guest traps\n");
     return EXIT_USAGE;
@@ -82,6 +85,7 @@ struct run {
     uint8_t *bytes;
     struct wasm_module *module;
     struct interp_module *code;
+    struct aot_module *aot;
     struct runtime_store *store;
     struct runtime_linker *linker;
     struct runtime_exec exec;
@@ -96,6 +100,7 @@ static void run_free(struct run *r)
     runtime_linker_destroy(r->linker);
     runtime_store_destroy(r->store);
     interp_module_destroy(r->code);
+    aot_module_destroy(r->aot);
     wasm_module_destroy(r->module);
     wasi_ctx_destroy(r->wasi);
     free(r->bytes);
@@ -119,6 +124,8 @@ int cli_run(int argc, char **argv)
     const char *dirs[MAX_OPTIONS];
     const char *envs[MAX_OPTIONS];
     uint32_t ndirs = 0, nenvs = 0;
+    bool aot = false, no_cache = false;
+    const char *cache_dir = NULL;
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
@@ -131,6 +138,18 @@ int cli_run(int argc, char **argv)
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage();
             return 0;
+        }
+        if (!strcmp(a, "--tier=aot") || !strcmp(a, "--tier=interp")) {
+            aot = a[7] == 'a';
+            continue;
+        }
+        if (!strcmp(a, "--no-cache")) {
+            no_cache = true;
+            continue;
+        }
+        if (!strcmp(a, "--cache") && i + 1 < argc) {
+            cache_dir = argv[++i];
+            continue;
         }
         if (!strcmp(a, "--dir") || !strcmp(a, "--env")) {
             if (i + 1 >= argc) {
@@ -181,8 +200,17 @@ int cli_run(int argc, char **argv)
         fprintf(stderr, "faaslet run: %s: %s: %s\n", file, fl_error_name(err.code), err.msg);
         goto out;
     }
-    r.code = interp_module_compile(r.module, &err);
-    if (!r.code) {
+    if (aot) {
+        struct aot_options opts;
+        aot_options_default(&opts);
+        char cache[4096];
+        if (!no_cache)
+            opts.cache_dir = cache_dir ? cache_dir : aot_cache_dir_default(cache, sizeof cache);
+        if (aot_module_load(r.module, &opts, &r.aot, &err) != FL_OK) {
+            fprintf(stderr, "faaslet run: %s: %s\n", file, err.msg);
+            goto out;
+        }
+    } else if (!(r.code = interp_module_compile(r.module, &err))) {
         fprintf(stderr, "faaslet run: %s: %s\n", file, err.msg);
         goto out;
     }
@@ -226,7 +254,8 @@ int cli_run(int argc, char **argv)
         goto out;
     }
     struct runtime_instance *instance = NULL;
-    int rc = runtime_linker_instantiate(r.linker, r.module, &interp_tier, r.code, &r.exec,
+    int rc = runtime_linker_instantiate(r.linker, r.module, r.aot ? &aot_tier : &interp_tier,
+                                        r.aot ? (void *)r.aot : (void *)r.code, &r.exec,
                                         &instance, &err);
     if (rc == FL_ERR_TRAP) {
         /* The start function trapped (or called proc_exit). */

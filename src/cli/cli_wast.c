@@ -702,6 +702,18 @@ static const char *json_str(const cJSON *obj, const char *key)
     return cJSON_IsString(item) ? item->valuestring : NULL;
 }
 
+/* The message of the trap that ended the last action: the detailed one a tier
+ * or host function left in exec->trap_msg if it fits the trap, else the
+ * spec's text. */
+static const char *trap_text(struct script *s, int trap)
+{
+    const char *base = runtime_trap_message(trap);
+    const char *detail = s->exec.trap_msg;
+    if (detail[0] && (trap == RUNTIME_TRAP_HOST || !strncmp(detail, base, strlen(base))))
+        return detail;
+    return base;
+}
+
 static void cmd_module(struct script *s, const cJSON *cmd, int line)
 {
     const char *file = json_str(cmd, "filename");
@@ -753,9 +765,7 @@ static void cmd_assert_return(struct script *s, const cJSON *cmd, int line, bool
     if (o.error) {
         fail(s, line, "%s: %s", what, o.error_msg);
     } else if (o.trap) {
-        fail(s, line, "%s: trapped: %s", what,
-             o.trap == RUNTIME_TRAP_HOST && s->exec.trap_msg[0] ? s->exec.trap_msg
-                                                               : runtime_trap_message(o.trap));
+        fail(s, line, "%s: trapped: %s", what, trap_text(s, o.trap));
     } else if (!check_results) {
         s->passed++;
     } else {
@@ -805,7 +815,7 @@ static void cmd_assert_trap(struct script *s, const cJSON *cmd, int line, const 
     } else if (!o.trap) {
         fail(s, line, "%s %s: returned, expected trap \"%s\"", kind, what, text ? text : "");
     } else {
-        const char *msg = runtime_trap_message(o.trap);
+        const char *msg = trap_text(s, o.trap);
         if (message_matches(msg, text))
             s->passed++;
         else

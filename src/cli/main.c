@@ -31,6 +31,7 @@ struct command {
 static const struct command commands[] = {
     {"run", cli_run, "run a WebAssembly function"},
     {"wast", cli_wast, "run WebAssembly spec test scripts (.wast)"},
+    {"codegen", cli_codegen, "compile modules to native code into the object cache"},
 };
 
 static int usage(FILE *out)

@@ -1,7 +1,7 @@
-/* engine.c: the embedding API (include/faaslet/faaslet.h) over the runtime
+/* engine.c: the embedding API (include/faaslet/embed.h) over the runtime
  * and a tier. An engine is a store, a linker and one exec; modules are
  * reference-counted so engines keep what their instances point into. */
-#include "faaslet/faaslet.h"
+#include "faaslet/embed.h"
 
 #include "interp/interp.h"
 #include "runtime/runtime.h"

@@ -67,6 +67,8 @@ int runtime_call(struct runtime_exec *exec, struct runtime_func *func, uint64_t 
     /* Nothing below is modified between sigsetjmp and a siglongjmp back here,
      * so the locals keep their values. */
     runtime_set_current_exec(exec);
+    if (!outer_recover)
+        exec->trap_msg[0] = '\0';
     exec->recover = &recover;
     int trap = sigsetjmp(recover, 0);
     if (trap == 0)

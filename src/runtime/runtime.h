@@ -150,7 +150,11 @@ struct runtime_exec {
     uint64_t *stack;             /* interpreter value stack (cells) */
     uint64_t *stack_end;
     int exit_code;               /* valid after RUNTIME_TRAP_EXIT */
-    char trap_msg[256];          /* details for RUNTIME_TRAP_HOST, function name otherwise */
+    /* Details of the last trap: for RUNTIME_TRAP_HOST, why the host function
+     * failed; for other traps a tier may write a longer text that starts with
+     * runtime_trap_message(trap), e.g. "uninitialized element 2". runtime_call
+     * clears it when it enters wasm from the host (outermost call). */
+    char trap_msg[256];
     uint32_t trap_func;          /* function index that trapped, if known */
     const struct wasm_module *trap_module;
     /* Signal recovery: set by runtime_call while wasm runs on this thread. */

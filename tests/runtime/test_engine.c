@@ -1,7 +1,7 @@
-/* test_engine.c: the embedding API (include/faaslet/faaslet.h) end to end
+/* test_engine.c: the embedding API (include/faaslet/embed.h) end to end
  * with the interpreter: host functions with memory access and traps, calls,
  * globals, load/link errors, interrupts. Run one test by name. */
-#include "faaslet/faaslet.h"
+#include "faaslet/embed.h"
 
 #include <pthread.h>
 #include <stdio.h>
