@@ -188,6 +188,12 @@ int state_value_push_masked(struct state_value *value, struct state_value *mask,
  * local one as it is. */
 int state_value_pull(struct state_value *value, struct fl_error *err);
 
+/* The value of (user, key) for locking only: created without a size if
+ * absent (so locking first does not fix the size; find/push still see no
+ * value until an open). */
+int state_value_lockable(struct state_store *store, const char *user, const char *key,
+                         struct state_value **out, struct fl_error *err);
+
 /* Host-local reader/writer lock of the value. Not owned by a thread (a
  * Faaslet on a fiber may release it from another thread). Waits at most
  * wait_ms (0 = try once); FL_ERR_LIMIT if it could not take it. */

@@ -20,6 +20,7 @@ struct state_value {
     uint64_t reserved;           /* bytes reserved at data; immutable */
     pthread_mutex_t mu;          /* guards the fields below and changes of data's bytes
                                   * made by the host (guests write through mappings) */
+    bool sized;                  /* size fixed by a first open (false: only locked so far) */
     uint64_t size;               /* value size */
     uint64_t file_size;          /* memfd size = bytes mapped at data; chunk multiple */
     uint8_t *dirty;              /* per chunk of the file: changed since the last push */

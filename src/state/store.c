@@ -154,6 +154,13 @@ struct state_value *state_value_find(struct state_store *store, const char *user
     pthread_mutex_lock(&store->mu);
     struct state_value *v = find_locked(store, user, key, h);
     pthread_mutex_unlock(&store->mu);
+    if (v) {
+        pthread_mutex_lock(&v->mu);
+        bool sized = v->sized;
+        pthread_mutex_unlock(&v->mu);
+        if (!sized)
+            return NULL; /* only a lock so far */
+    }
     return v;
 }
 
@@ -183,11 +190,10 @@ static void insert_locked(struct state_store *store, struct state_value *v)
     store->value_count++;
 }
 
-/* A new local value of size bytes, not yet in the table. all_present: the
- * global tier has nothing to pull for it. */
+/* A new local value, not yet in the table: no size until the first
+ * state_value_open gives it one (a lock alone does not fix the size). */
 static int value_create(struct state_store *store, const char *user, const char *key,
-                        uint64_t h, uint64_t size, bool all_present, struct state_value **out,
-                        struct fl_error *err)
+                        uint64_t h, struct state_value **out, struct fl_error *err)
 {
     struct state_value *v = calloc(1, sizeof *v);
     if (!v)
@@ -200,7 +206,10 @@ static int value_create(struct state_store *store, const char *user, const char 
     state_cond_init_monotonic(&v->lock_cv);
     v->user = strdup(user);
     v->key = strdup(key);
-    if (!v->user || !v->key) {
+    /* Never NULL, so that a 0-byte value's flags are valid (empty) arrays. */
+    v->dirty = calloc(1, 1);
+    v->present = calloc(1, 1);
+    if (!v->user || !v->key || !v->dirty || !v->present) {
         value_free(v);
         return fl_error_set(err, FL_ERR_NOMEM, "state %s/%s: out of memory", user, key);
     }
@@ -216,7 +225,6 @@ static int value_create(struct state_store *store, const char *user, const char 
                       -1, 0);
     if (base == MAP_FAILED) {
         int e = errno;
-        v->data = NULL;
         value_free(v);
         return fl_error_set(err, FL_ERR_NOMEM,
                             "state %s/%s: cannot reserve %llu MiB of address space: %s", user,
@@ -224,25 +232,13 @@ static int value_create(struct state_store *store, const char *user, const char 
                             strerror(e));
     }
     v->data = base;
-    pthread_mutex_lock(&v->mu);
-    int rc = state_value_grow_locked(v, size, err);
-    if (rc == 0) {
-        v->size = size;
-        uint64_t chunks = v->file_size / STATE_CHUNK_SIZE;
-        memset(v->present, all_present ? 1 : 0, chunks);
-    }
-    pthread_mutex_unlock(&v->mu);
-    if (rc) {
-        value_free(v);
-        return rc;
-    }
     *out = v;
     return 0;
 }
 
-int state_value_open(struct state_store *store, const char *user, const char *key,
-                     uint64_t size, unsigned flags, struct state_value **out,
-                     struct fl_error *err)
+/* The value of (user, key), sized or not, created unsized if absent. */
+static int value_get(struct state_store *store, const char *user, const char *key,
+                     struct state_value **out, struct fl_error *err)
 {
     int rc = state_check_names(user, key, err);
     if (rc)
@@ -251,48 +247,74 @@ int state_value_open(struct state_store *store, const char *user, const char *ke
     pthread_mutex_lock(&store->mu);
     struct state_value *v = find_locked(store, user, key, h);
     pthread_mutex_unlock(&store->mu);
+    if (v) {
+        *out = v;
+        return 0;
+    }
+    struct state_value *created = NULL;
+    rc = value_create(store, user, key, h, &created, err);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&store->mu);
+    v = find_locked(store, user, key, h);
     if (!v) {
-        /* Ask the global tier outside the table lock (it may be remote). */
+        insert_locked(store, created);
+        v = created;
+        created = NULL;
+    }
+    pthread_mutex_unlock(&store->mu);
+    if (created) /* another thread made it first: use theirs */
+        value_free(created);
+    *out = v;
+    return 0;
+}
+
+int state_value_lockable(struct state_store *store, const char *user, const char *key,
+                         struct state_value **out, struct fl_error *err)
+{
+    return value_get(store, user, key, out, err);
+}
+
+int state_value_open(struct state_store *store, const char *user, const char *key,
+                     uint64_t size, unsigned flags, struct state_value **out,
+                     struct fl_error *err)
+{
+    struct state_value *v;
+    int rc = value_get(store, user, key, &v, err);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&v->mu);
+    if (!v->sized) {
+        /* First real use here: the global tier says whether there is
+         * anything to pull later (chunks are pulled lazily). */
         uint64_t global_size = 0;
-        struct fl_error gerr;
-        fl_error_clear(&gerr);
-        rc = store->global->ops->size(store->global, user, key, &global_size, &gerr);
+        rc = store->global->ops->size(store->global, user, key, &global_size, err);
         if (rc != 0 && rc != FL_ERR_NOT_FOUND) {
-            if (err)
-                *err = gerr;
-            return fl_error_prefix(err, "state %s/%s: %s global tier", user, key,
-                                   store->global->ops->name);
+            pthread_mutex_unlock(&v->mu);
+            fl_error_prefix(err, "state %s/%s: %s global tier", user, key,
+                            store->global->ops->name);
+            return rc;
         }
+        fl_error_clear(err);
         bool in_global = rc == 0;
         if (in_global && (flags & STATE_OPEN_SIZE_FROM_GLOBAL))
             size = global_size;
-        if (size > store->max_value_bytes)
-            return fl_error_set(err, FL_ERR_LIMIT,
-                                "state %s/%s: %llu bytes is over the limit of %llu bytes", user,
-                                key, (unsigned long long)size,
-                                (unsigned long long)store->max_value_bytes);
-        struct state_value *created = NULL;
-        rc = value_create(store, user, key, h, size, !in_global, &created, err);
-        if (rc)
+        rc = state_value_grow_locked(v, size, err);
+        if (rc) {
+            pthread_mutex_unlock(&v->mu);
             return rc;
-        pthread_mutex_lock(&store->mu);
-        v = find_locked(store, user, key, h);
-        if (!v) {
-            insert_locked(store, created);
-            v = created;
-            created = NULL;
         }
-        pthread_mutex_unlock(&store->mu);
-        if (created) /* another thread made it first: use theirs */
-            value_free(created);
+        v->size = size;
+        v->sized = true;
+        uint64_t chunks = v->file_size / STATE_CHUNK_SIZE;
+        memset(v->present, in_global ? 0 : 1, chunks);
     }
-    if (!(flags & STATE_OPEN_SIZE_FROM_GLOBAL)) {
-        uint64_t have = state_value_size(v);
-        if (have != size)
-            return fl_error_set(err, FL_ERR_ARG,
-                                "state %s/%s: value is %llu bytes, the call says %llu", user,
-                                key, (unsigned long long)have, (unsigned long long)size);
-    }
+    uint64_t have = v->size;
+    pthread_mutex_unlock(&v->mu);
+    if (!(flags & STATE_OPEN_SIZE_FROM_GLOBAL) && have != size)
+        return fl_error_set(err, FL_ERR_ARG,
+                            "state %s/%s: value is %llu bytes, the call says %llu", user, key,
+                            (unsigned long long)have, (unsigned long long)size);
     *out = v;
     return 0;
 }
