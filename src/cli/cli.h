@@ -14,4 +14,10 @@ int cli_run(int argc, char **argv);
  * compilation into the object cache (cli_codegen.c). */
 int cli_codegen(int argc, char **argv);
 
+/* faaslet upload [--store DIR] USER FUNC FILE.wasm: stores a function. */
+int cli_upload(int argc, char **argv);
+
+/* faaslet invoke USER FUNC [options]: runs one call and prints its result. */
+int cli_invoke(int argc, char **argv);
+
 #endif
