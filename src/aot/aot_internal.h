@@ -60,6 +60,7 @@ enum aot_helper {
     AOT_HELPER_TABLE_COPY,    /* void (vmctx, thread, i32 dt, i32 st, i32 d, i32 s, i32 n) */
     AOT_HELPER_TABLE_INIT,    /* void (vmctx, thread, i32 table, i32 seg, i32 d, i32 s, i32 n) */
     AOT_HELPER_ELEM_DROP,     /* void (vmctx, i32 seg) */
+    AOT_HELPER_TRAP_INDEX,    /* void (thread, i32 trap, i32 index) noreturn: "... element N" */
     AOT_HELPER_COUNT
 };
 

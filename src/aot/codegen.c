@@ -153,6 +153,7 @@ static LLVMTypeRef helper_type(struct cg *cg, int helper)
     LLVMTypeRef p = cg->t_ptr, i32 = cg->t_i32, i64 = cg->t_i64;
     switch (helper) {
     case AOT_HELPER_TRAP: return LLVMFunctionType(cg->t_void, (LLVMTypeRef[]){p, i32}, 2, 0);
+    case AOT_HELPER_TRAP_INDEX: return LLVMFunctionType(cg->t_void, (LLVMTypeRef[]){p, i32, i32}, 3, 0);
     case AOT_HELPER_MEMORY_GROW: return LLVMFunctionType(i32, (LLVMTypeRef[]){p, i32}, 2, 0);
     case AOT_HELPER_MEMORY_FILL:
     case AOT_HELPER_MEMORY_COPY:
@@ -183,15 +184,33 @@ static LLVMValueRef call_helper(struct cg *cg, int helper, LLVMValueRef *args, u
     return LLVMBuildCall2(cg->b, ft, fp, args, n, "");
 }
 
-/* Calls the trap helper with a run-time code and ends the block. */
-static void emit_trap_call(struct cg *cg, LLVMValueRef code)
+static void mark_noreturn_cold(struct cg *cg, LLVMValueRef call)
 {
-    LLVMValueRef call = call_helper(cg, AOT_HELPER_TRAP, (LLVMValueRef[]){cg->thread, code}, 2);
     LLVMAddCallSiteAttribute(call, LLVMAttributeFunctionIndex,
                              LLVMCreateEnumAttribute(cg->ctx, LLVMGetEnumAttributeKindForName("noreturn", 8), 0));
     LLVMAddCallSiteAttribute(call, LLVMAttributeFunctionIndex,
                              LLVMCreateEnumAttribute(cg->ctx, LLVMGetEnumAttributeKindForName("cold", 4), 0));
+}
+
+/* Calls the trap helper with a run-time code and ends the block. */
+static void emit_trap_call(struct cg *cg, LLVMValueRef code)
+{
+    mark_noreturn_cold(cg, call_helper(cg, AOT_HELPER_TRAP, (LLVMValueRef[]){cg->thread, code}, 2));
     LLVMBuildUnreachable(cg->b);
+}
+
+/* Traps with "<trap text> <index>" when cond holds (call_indirect elements). */
+static void trap_index_if(struct cg *cg, LLVMValueRef cond, int trap, LLVMValueRef index)
+{
+    LLVMBasicBlockRef bad = new_block(cg, "trap"), cont = new_block(cg, "");
+    LLVMValueRef expect_args[2] = {cond, LLVMConstInt(cg->t_i1, 0, 0)};
+    cond = cg_intrinsic(cg, "llvm.expect", &cg->t_i1, 1, expect_args, 2);
+    LLVMBuildCondBr(cg->b, cond, bad, cont);
+    LLVMPositionBuilderAtEnd(cg->b, bad);
+    mark_noreturn_cold(cg, call_helper(cg, AOT_HELPER_TRAP_INDEX,
+                                       (LLVMValueRef[]){cg->thread, const_i32(cg, (uint64_t)trap), index}, 3));
+    LLVMBuildUnreachable(cg->b);
+    enter_block(cg, cont);
 }
 
 void cg_trap_if(struct cg *cg, LLVMValueRef cond, int trap)
@@ -584,13 +603,13 @@ static void emit_call_indirect(struct cg *cg, uint32_t type_index, uint32_t tabl
     args[1] = cg->thread;
     LLVMValueRef table = vmctx_array_ptr(cg, offsetof(struct aot_vmctx, tables), table_index);
     LLVMValueRef size = load_field(cg, table, offsetof(struct runtime_table, size), cg->t_i32, false);
-    cg_trap_if(cg, LLVMBuildICmp(cg->b, LLVMIntUGE, idx, size, ""), RUNTIME_TRAP_UNDEFINED_ELEMENT);
+    trap_index_if(cg, LLVMBuildICmp(cg->b, LLVMIntUGE, idx, size, ""), RUNTIME_TRAP_UNDEFINED_ELEMENT, idx);
     LLVMValueRef elems = load_field(cg, table, offsetof(struct runtime_table, elems), cg->t_ptr, false);
     LLVMValueRef off = LLVMBuildMul(cg->b, LLVMBuildZExt(cg->b, idx, cg->t_i64, ""), const_i64(cg, 8), "");
     LLVMValueRef slot = LLVMBuildGEP2(cg->b, cg->t_i8, elems, &off, 1, "");
     slot = LLVMBuildBitCast(cg->b, slot, LLVMPointerType(cg->t_ptr, 0), "");
     LLVMValueRef f = LLVMBuildLoad2(cg->b, cg->t_ptr, slot, "");
-    cg_trap_if(cg, LLVMBuildIsNull(cg->b, f, ""), RUNTIME_TRAP_UNINITIALIZED_ELEMENT);
+    trap_index_if(cg, LLVMBuildIsNull(cg->b, f, ""), RUNTIME_TRAP_UNINITIALIZED_ELEMENT, idx);
     LLVMValueRef tid = load_field(cg, f, offsetof(struct runtime_func, type_id), cg->t_i32, false);
     LLVMValueRef ids = VMCTX_PTR(cg, type_ids);
     LLVMValueRef want = load_field(cg, ids, (uint64_t)type_index * 4, cg->t_i32, true);

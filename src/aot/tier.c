@@ -3,6 +3,7 @@
  * calls for traps, memory.grow, bulk memory and table instructions. Traps
  * leave compiled code with siglongjmp to the recovery point runtime_call
  * armed, the same path a guard-page fault takes. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,6 +117,13 @@ static void helper_elem_drop(struct aot_vmctx *vm, uint32_t seg)
     vm->instance->elem_dropped[seg] = 1;
 }
 
+/* call_indirect's element traps name the index, as the interpreter does. */
+static _Noreturn void helper_trap_index(struct aot_thread *t, int trap, uint32_t index)
+{
+    snprintf(t->exec->trap_msg, sizeof t->exec->trap_msg, "%s %u", runtime_trap_message(trap), index);
+    aot_trap(t, trap);
+}
+
 void *const aot_helpers[AOT_HELPER_COUNT] = {
     [AOT_HELPER_TRAP] = (void *)aot_trap,
     [AOT_HELPER_MEMORY_GROW] = (void *)helper_memory_grow,
@@ -131,6 +139,7 @@ void *const aot_helpers[AOT_HELPER_COUNT] = {
     [AOT_HELPER_TABLE_COPY] = (void *)helper_table_copy,
     [AOT_HELPER_TABLE_INIT] = (void *)helper_table_init,
     [AOT_HELPER_ELEM_DROP] = (void *)helper_elem_drop,
+    [AOT_HELPER_TRAP_INDEX] = (void *)helper_trap_index,
 };
 
 static uintptr_t current_sp(void)
