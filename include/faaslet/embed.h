@@ -81,10 +81,11 @@ enum fl_trap {
 
 /* Engine settings; fl_engine_create(NULL, ...) takes the defaults (zeros). */
 struct fl_engine_config {
-    const char *tier;     /* "interp" (default; the only tier so far) */
+    const char *tier;     /* "interp" (default) or "aot" (LLVM-compiled native code) */
     uint32_t stack_cells; /* interpreter value stack, in 64-bit cells (0 = 1M) */
     uint32_t max_depth;   /* wasm call depth before "call stack exhausted" (0 = 10000) */
     bool bounds_checks;   /* explicit bounds checks instead of guard regions (saves address space) */
+    const char *cache_dir; /* "aot": object cache folder (NULL: compile every load, no cache) */
 };
 
 /* Creates an engine: a store for instances, a linker of named imports and an

@@ -3,6 +3,7 @@
  * reference-counted so engines keep what their instances point into. */
 #include "faaslet/embed.h"
 
+#include "aot/aot.h"
 #include "interp/interp.h"
 #include "runtime/runtime.h"
 #include "wasm/wasm.h"
@@ -20,6 +21,7 @@ struct fl_module {
     _Atomic int refs;
     struct wasm_module *module;
     struct interp_module *code;
+    struct aot_module *aot;    /* tier "aot" */
 };
 
 struct fl_instance {
@@ -79,8 +81,8 @@ fl_engine_t *fl_engine_create(const struct fl_engine_config *config, struct fl_e
     }
     if (config)
         e->config = *config;
-    if (e->config.tier && strcmp(e->config.tier, "interp") != 0) {
-        fl_error_set(err, FL_ERR_ARG, "engine: unknown tier '%s' (available: interp)",
+    if (e->config.tier && strcmp(e->config.tier, "interp") != 0 && strcmp(e->config.tier, "aot") != 0) {
+        fl_error_set(err, FL_ERR_ARG, "engine: unknown tier '%s' (available: interp, aot)",
                      e->config.tier);
         free(e);
         return NULL;
@@ -132,7 +134,6 @@ void fl_engine_interrupt(fl_engine_t *engine)
 int fl_module_load(fl_engine_t *engine, const uint8_t *bytes, size_t size, fl_module_t **out,
                    struct fl_error *err)
 {
-    (void)engine; /* only one tier so far; the engine will pick it */
     *out = NULL;
     fl_module_t *m = calloc(1, sizeof *m);
     if (!m)
@@ -142,8 +143,17 @@ int fl_module_load(fl_engine_t *engine, const uint8_t *bytes, size_t size, fl_mo
         free(m);
         return rc;
     }
-    m->code = interp_module_compile(m->module, err);
-    if (!m->code) {
+    if (engine->config.tier && !strcmp(engine->config.tier, "aot")) {
+        struct aot_options opts;
+        aot_options_default(&opts);
+        opts.bounds_checks = engine->config.bounds_checks;
+        opts.cache_dir = engine->config.cache_dir;
+        rc = aot_module_load(m->module, &opts, &m->aot, err);
+    } else {
+        m->code = interp_module_compile(m->module, err);
+        rc = m->code ? FL_OK : FL_ERR_INTERNAL;
+    }
+    if (rc) {
         wasm_module_destroy(m->module);
         free(m);
         return err && err->code ? err->code : FL_ERR_INTERNAL;
@@ -158,6 +168,7 @@ void fl_module_destroy(fl_module_t *module)
     if (!module || atomic_fetch_sub(&module->refs, 1) != 1)
         return;
     interp_module_destroy(module->code);
+    aot_module_destroy(module->aot);
     wasm_module_destroy(module->module);
     free(module);
 }
@@ -306,8 +317,10 @@ int fl_instantiate(fl_engine_t *engine, fl_module_t *module, fl_instance_t **out
         return fl_error_set(err, FL_ERR_NOMEM, "instantiate: out of memory");
     atomic_fetch_add(&module->refs, 1);
     fi->engine = engine;
-    int rc = runtime_linker_instantiate(engine->linker, module->module, &interp_tier,
-                                        module->code, &engine->exec, &fi->instance, err);
+    int rc = runtime_linker_instantiate(engine->linker, module->module,
+                                        module->aot ? &aot_tier : &interp_tier,
+                                        module->aot ? (void *)module->aot : (void *)module->code,
+                                        &engine->exec, &fi->instance, err);
     if (rc)
         return rc;
     *out = fi;
