@@ -43,14 +43,6 @@ static bool type_matches(struct runtime_instance *inst, const struct interp_modu
     return fn->type == want || wasm_functype_equal(fn->type, want);
 }
 
-/* Element i of an element segment as a ref cell; dropped or active
- * segments have length 0 (checked by the caller). */
-static int table_init(struct runtime_instance *inst, uint32_t t, uint32_t e, uint32_t d,
-                      uint32_t s, uint32_t n)
-{
-    return runtime_table_init(inst, t, e, d, s, n);
-}
-
 static int run(struct runtime_exec *exec, struct runtime_instance *inst,
                const struct interp_func *f, uint64_t *cells, const void *const **table_out)
 {
@@ -81,7 +73,8 @@ static int run(struct runtime_exec *exec, struct runtime_instance *inst,
         return RUNTIME_TRAP_INTERRUPTED;
 
     uint64_t *fp = base;
-    memmove(fp, cells, (size_t)f->param_cells * sizeof(uint64_t));
+    if (f->param_cells)
+        memmove(fp, cells, (size_t)f->param_cells * sizeof(uint64_t));
     memset(fp + f->param_cells, 0, (size_t)(f->local_cells - f->param_cells) * sizeof(uint64_t));
     exec->depth = saved_depth + 1;
 
@@ -204,7 +197,8 @@ L_BR_TABLE: {
 L_RET: {
     uint32_t m = OP(0);
     if (fp == base) {
-        memcpy(cells, fp, (size_t)m * sizeof(uint64_t));
+        if (m)
+            memcpy(cells, fp, (size_t)m * sizeof(uint64_t));
         exec->depth = saved_depth;
         exec->tier_state = saved_top;
         return RUNTIME_OK;
@@ -390,7 +384,8 @@ L_MEMORY_COPY: {
     uint64_t size = atomic_load_explicit(&inst->memories[0]->size, memory_order_acquire);
     if (d + n > size || s + n > size)
         TRAP(RUNTIME_TRAP_MEMORY_OUT_OF_BOUNDS);
-    memmove(mb + d, mb + s, n);
+    if (n)
+        memmove(mb + d, mb + s, n);
     NEXT(3);
 }
 L_MEMORY_FILL: {
@@ -399,7 +394,8 @@ L_MEMORY_FILL: {
     uint64_t size = atomic_load_explicit(&inst->memories[0]->size, memory_order_acquire);
     if (d + n > size)
         TRAP(RUNTIME_TRAP_MEMORY_OUT_OF_BOUNDS);
-    memset(mb + d, v, n);
+    if (n)
+        memset(mb + d, v, n);
     NEXT(3);
 }
 
@@ -693,11 +689,12 @@ L_TABLE_COPY: {
     uint64_t d = (uint32_t)SL(2), s = (uint32_t)SL(3), n = (uint32_t)SL(4);
     if (UNLIKELY(d + n > td->size || s + n > ts->size))
         TRAP(RUNTIME_TRAP_TABLE_OUT_OF_BOUNDS);
-    memmove(td->elems + d, ts->elems + s, n * sizeof(uintptr_t));
+    if (n)
+        memmove(td->elems + d, ts->elems + s, n * sizeof(uintptr_t));
     NEXT(5);
 }
 L_TABLE_INIT: {
-    int rc = table_init(inst, OP(0), OP(1), (uint32_t)SL(2), (uint32_t)SL(3), (uint32_t)SL(4));
+    int rc = runtime_table_init(inst, OP(0), OP(1), (uint32_t)SL(2), (uint32_t)SL(3), (uint32_t)SL(4));
     if (UNLIKELY(rc != RUNTIME_OK))
         TRAP(rc);
     NEXT(5);
