@@ -100,6 +100,7 @@ int wasm_module_load(const uint8_t *bytes, size_t size, struct wasm_module **out
     struct fl_error local_err;
     struct wasm_decoder d = {.module = m, .err = err ? err : &local_err};
     int rc = wasm_decode_module(&d);
+    bool decoded = rc == 0; /* every body located, so bodies can be scanned */
     if (rc == 0 && d.has_deferred) {
         *d.err = d.deferred;
         rc = d.deferred.code;
@@ -116,7 +117,7 @@ int wasm_module_load(const uint8_t *bytes, size_t size, struct wasm_module **out
     }
     /* The spec decodes the whole binary before validating anything: if the
      * module is invalid, a malformed body later on must still win. */
-    if (rc == FL_ERR_INVALID && m->funcs) {
+    if (rc == FL_ERR_INVALID && decoded) {
         struct fl_error invalid = *d.err;
         for (uint32_t i = first_unchecked; i < m->func_count; i++) {
             if (wasm_scan_body(&d, i) != 0)

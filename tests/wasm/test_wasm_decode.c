@@ -491,6 +491,26 @@ static void test_validation_errors_name_function_and_offset(void)
     CHECK(wasm_module_load(b.data, b.len, &m, NULL) == FL_ERR_INVALID); /* NULL err is fine */
 }
 
+/* Regression (found by fuzz_load): a decode-time validation error (SIMD in a
+ * global initialiser) before the code section must not scan missing bodies. */
+static void test_invalid_global_before_code_section(void)
+{
+    struct buf b = {.len = 0}, s = {.len = 0};
+    put_header(&b);
+    put_leb(&s, 1), put_u8(&s, 0x60), put_leb(&s, 0), put_leb(&s, 0);
+    put_section(&b, 1, &s);
+    s.len = 0, put_leb(&s, 1), put_leb(&s, 0);
+    put_section(&b, 3, &s);
+    s.len = 0, put_leb(&s, 1), put_u8(&s, WASM_TYPE_I32), put_u8(&s, 0);
+    put_u8(&s, WASM_OP_PREFIX_FD), put_leb(&s, 0), put_u8(&s, WASM_OP_END);
+    put_section(&b, 6, &s);
+    s.len = 0, put_leb(&s, 1), put_leb(&s, 2), put_leb(&s, 0), put_u8(&s, WASM_OP_END);
+    put_section(&b, 10, &s);
+    struct wasm_module *m = NULL;
+    struct fl_error err;
+    CHECK(load(&b, &m, &err) == FL_ERR_INVALID && m == NULL && strstr(err.msg, "global"));
+}
+
 static void test_header_errors(void)
 {
     struct wasm_module *m = NULL;
@@ -522,6 +542,7 @@ int main(void)
     test_bad_name_section_is_ignored();
     test_validation_errors_name_function_and_offset();
     test_header_errors();
+    test_invalid_global_before_code_section();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;

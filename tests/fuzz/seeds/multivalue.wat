@@ -1,0 +1,11 @@
+(module
+  (func $pair (result i32 i64) (i32.const 1) (i64.const 2))
+  (func (export "f") (param i64) (result i64)
+    (call $pair)
+    (block (param i32 i64) (result i64)
+      (local.set 0)
+      (drop)
+      (local.get 0))
+    (if (param i64) (result i64) (i32.const 1)
+      (then (i64.const 1) (i64.add))
+      (else (drop) (unreachable)))))
