@@ -98,8 +98,9 @@ extern void *const aot_helpers[AOT_HELPER_COUNT];
 int aot_invoke(struct runtime_exec *exec, struct runtime_instance *caller,
                struct runtime_func *func, uint64_t *cells);
 
-/* Host CPU name and features (LLVM strings, freed with LLVMDisposeMessage). */
-void aot_host_cpu(char **name, char **features);
+/* The host CPU's identity for cache keys (vendor, model signature, feature
+ * bits: what LLVM's host CPU name and features are derived from). */
+void aot_cpu_identity(char *buf, size_t n);
 
 /* Loads a verified shared object for module; *out owned by the caller. */
 int aot_module_open(const struct wasm_module *module, const char *so_path,

@@ -14,8 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <llvm-c/Core.h>
-#include <llvm/Config/llvm-config.h>
+#include <llvm/Config/llvm-config.h> /* LLVM_VERSION_STRING only: no LLVM library here */
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <openssl/evp.h>
 
 #include "aot/aot_internal.h"
@@ -63,14 +65,43 @@ const char *aot_cache_dir_default(char *buf, size_t n)
     return NULL;
 }
 
+void aot_cpu_identity(char *buf, size_t n)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned a = 0, b = 0, c = 0, d = 0, max = __get_cpuid_max(0, NULL);
+    char vendor[13] = {0};
+    __cpuid(0, a, b, c, d);
+    memcpy(vendor, &b, 4);
+    memcpy(vendor + 4, &d, 4);
+    memcpy(vendor + 8, &c, 4);
+    unsigned l1[4] = {0}, l7[4] = {0}, e1[4] = {0};
+    __cpuid(1, l1[0], l1[1], l1[2], l1[3]);
+    if (max >= 7)
+        __cpuid_count(7, 0, l7[0], l7[1], l7[2], l7[3]);
+    if (__get_cpuid_max(0x80000000, NULL) >= 0x80000001)
+        __cpuid(0x80000001, e1[0], e1[1], e1[2], e1[3]);
+    unsigned long long xcr0 = 0;
+    if (l1[2] & (1u << 27)) { /* OSXSAVE: which register states the OS saves */
+        unsigned lo, hi;
+        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        xcr0 = ((unsigned long long)hi << 32) | lo;
+    }
+    /* l1[1] holds the APIC id of the current core: leave it out. */
+    snprintf(buf, n, "%s sig %08x f1 %08x.%08x f7 %08x.%08x.%08x e1 %08x.%08x xcr0 %llx", vendor, l1[0],
+             l1[2], l1[3], l7[1], l7[2], l7[3], e1[2], e1[3], xcr0);
+#else
+    snprintf(buf, n, "unknown-cpu");
+#endif
+}
+
 int aot_cache_key(const struct wasm_module *module, const struct aot_options *opts, char key[65],
                   struct fl_error *err)
 {
     char module_hash[65];
     if (aot_sha256(module->bytes, module->size, module_hash))
         return fl_error_set(err, FL_ERR_INTERNAL, "aot: SHA-256 failed");
-    char *cpu, *features;
-    aot_host_cpu(&cpu, &features);
+    char cpu[256];
+    aot_cpu_identity(cpu, sizeof cpu);
     /* The offsets generated code hard-codes: a change in these structs
      * must never load old code. */
     char layout[160];
@@ -80,20 +111,13 @@ int aot_cache_key(const struct wasm_module *module, const struct aot_options *op
              offsetof(struct runtime_instance, tier_instance), offsetof(struct runtime_table, size),
              offsetof(struct runtime_table, elems), offsetof(struct runtime_memory, size),
              sizeof(struct aot_vmctx));
-    size_t cap = 512 + strlen(cpu) + strlen(features);
-    char *text = malloc(cap);
-    if (!text) {
-        LLVMDisposeMessage(cpu);
-        LLVMDisposeMessage(features);
-        return fl_error_set(err, FL_ERR_NOMEM, "aot: out of memory");
-    }
-    int len = snprintf(text, cap, "%s\nabi %u\nlayout %s\nllvm %s\ncpu %s\nfeatures %s\nO%d b%d i%d\nmodule %s\n",
-                       AOT_ENGINE_VERSION, AOT_ABI_VERSION, layout, LLVM_VERSION_STRING, cpu, features,
+    char text[1024];
+    int len = snprintf(text, sizeof text, "%s\nabi %u\nlayout %s\nllvm %s\ncpu %s\nO%d b%d i%d\nmodule %s\n",
+                       AOT_ENGINE_VERSION, AOT_ABI_VERSION, layout, LLVM_VERSION_STRING, cpu,
                        opts->opt_level, opts->bounds_checks, opts->interrupt_checks, module_hash);
-    LLVMDisposeMessage(cpu);
-    LLVMDisposeMessage(features);
+    if (len < 0 || len >= (int)sizeof text)
+        return fl_error_set(err, FL_ERR_INTERNAL, "aot: cache key text too long");
     int rc = aot_sha256(text, (size_t)len, key);
-    free(text);
     if (rc)
         return fl_error_set(err, FL_ERR_INTERNAL, "aot: SHA-256 failed");
     return FL_OK;

@@ -10,7 +10,7 @@
 
 #include <llvm-c/Analysis.h>
 
-#include "aot/codegen.h"
+#include "aot/llvm/codegen.h"
 #include "wasm/opcodes.h"
 #include "wasm/reader.h"
 
@@ -47,9 +47,11 @@ void cg_fail(struct cg *cg, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    char name[64];
-    wasm_module_func_name(cg->m, cg->func_index, name, sizeof name);
-    fl_error_set(cg->err, code, "aot: function %u (%s): %s", cg->func_index, name, msg);
+    const char *name = cg->func_index < cg->m->func_count ? cg->m->funcs[cg->func_index].name : NULL;
+    if (name)
+        aotc_error(cg->err, code, "aot: function %u (%.60s): %s", cg->func_index, name, msg);
+    else
+        aotc_error(cg->err, code, "aot: function %u: %s", cg->func_index, msg);
 }
 
 LLVMTypeRef cg_type(struct cg *cg, uint8_t valtype)
@@ -1238,8 +1240,8 @@ static int compile_function(struct cg *cg, uint32_t func_index)
 /* void entry(vmctx, thread, cells): unpacks params, calls, packs results. */
 static LLVMValueRef build_entry(struct cg *cg, uint32_t func_index)
 {
-    const struct wasm_functype *t = wasm_module_func_type(cg->m, func_index);
     uint32_t type_index = cg->m->funcs[func_index].type_index;
+    const struct wasm_functype *t = &cg->m->types[type_index];
     LLVMTypeRef et = LLVMFunctionType(cg->t_void, (LLVMTypeRef[]){cg->t_ptr, cg->t_ptr, cg->t_ptr}, 3, 0);
     char name[32];
     snprintf(name, sizeof name, "entry%u", func_index);
@@ -1289,7 +1291,7 @@ static int declare_functions(struct cg *cg)
         if (!params || !results) {
             free(params);
             free(results);
-            return fl_error_set(cg->err, FL_ERR_NOMEM, "aot: out of memory");
+            return aotc_error(cg->err, FL_ERR_NOMEM, "aot: out of memory");
         }
         params[0] = params[1] = cg->t_ptr;
         for (uint32_t j = 0; j < t->param_count; j++)
@@ -1333,10 +1335,10 @@ static int reject_unsupported(struct cg *cg)
     const struct wasm_module *m = cg->m;
     for (uint32_t i = 0; i < m->global_count; i++)
         if (m->globals[i].type.type == WASM_TYPE_V128)
-            return fl_error_set(cg->err, FL_ERR_INVALID, "aot: global %u: v128 (SIMD) values are unsupported in aot", i);
+            return aotc_error(cg->err, FL_ERR_INVALID, "aot: global %u: v128 (SIMD) values are unsupported in aot", i);
     for (uint32_t i = 0; i < m->memory_count; i++)
         if (m->memories[i].limits.shared)
-            return fl_error_set(cg->err, FL_ERR_INVALID, "aot: memory %u: shared memory (threads) is unsupported in aot", i);
+            return aotc_error(cg->err, FL_ERR_INVALID, "aot: memory %u: shared memory (threads) is unsupported in aot", i);
     return FL_OK;
 }
 
@@ -1348,7 +1350,7 @@ static void build_tables(struct cg *cg, LLVMValueRef *entries)
     LLVMTypeRef row = LLVMStructTypeInContext(cg->ctx, (LLVMTypeRef[]){cg->t_ptr, cg->t_ptr}, 2, 0);
     LLVMValueRef *rows = malloc((n ? n : 1) * sizeof *rows);
     if (!rows) {
-        fl_error_set(cg->err, FL_ERR_NOMEM, "aot: out of memory");
+        aotc_error(cg->err, FL_ERR_NOMEM, "aot: out of memory");
         cg->failed = true;
         return;
     }
@@ -1372,10 +1374,6 @@ static void build_tables(struct cg *cg, LLVMValueRef *entries)
     LLVMSetInitializer(info, info_init);
     LLVMSetGlobalConstant(info, 1);
 }
-
-/* Builds the LLVM module for m in ctx; *out owned by the caller. */
-int aot_codegen_module(LLVMContextRef ctx, const struct wasm_module *m, const struct aot_options *opts,
-                       LLVMModuleRef *out, struct fl_error *err);
 
 int aot_codegen_module(LLVMContextRef ctx, const struct wasm_module *m, const struct aot_options *opts,
                        LLVMModuleRef *out, struct fl_error *err)
@@ -1407,7 +1405,7 @@ int aot_codegen_module(LLVMContextRef ctx, const struct wasm_module *m, const st
     LLVMValueRef *entries = calloc(ndef ? ndef : 1, sizeof *entries);
     int rc = FL_OK;
     if (!cg.fn_types || !cg.fns || !entries)
-        rc = fl_error_set(err, FL_ERR_NOMEM, "aot: out of memory");
+        rc = aotc_error(err, FL_ERR_NOMEM, "aot: out of memory");
     if (!rc)
         rc = reject_unsupported(&cg);
     if (!rc)
@@ -1417,7 +1415,7 @@ int aot_codegen_module(LLVMContextRef ctx, const struct wasm_module *m, const st
     for (uint32_t i = 0; !rc && i < ndef; i++) {
         entries[i] = build_entry(&cg, m->import_func_count + i);
         if (!entries[i])
-            rc = fl_error_set(err, FL_ERR_NOMEM, "aot: out of memory");
+            rc = aotc_error(err, FL_ERR_NOMEM, "aot: out of memory");
     }
     if (!rc) {
         build_tables(&cg, entries);
@@ -1432,7 +1430,7 @@ int aot_codegen_module(LLVMContextRef ctx, const struct wasm_module *m, const st
             char *nl = strchr(line, '\n');
             if (nl)
                 *nl = 0;
-            rc = fl_error_set(err, FL_ERR_INTERNAL, "aot: generated IR does not verify: %s", line);
+            rc = aotc_error(err, FL_ERR_INTERNAL, "aot: generated IR does not verify: %s", line);
         }
         LLVMDisposeMessage(msg);
     }

@@ -83,6 +83,15 @@ void cg_trap_if(struct cg *cg, LLVMValueRef cond, int trap);
 bool cg_numeric(struct cg *cg, uint8_t op);
 /* Same for the 0xFC saturating truncations (subops 0-7). */
 bool cg_numeric_fc(struct cg *cg, uint32_t subop);
+/* The compiler is a module of its own (dlopen'ed by src/aot/compiler.c so
+ * processes that only run cached code never load LLVM): it uses nothing of
+ * the engine's libraries, only their headers. This is its fl_error_set. */
+int aotc_error(struct fl_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Builds the LLVM module for m in ctx; *out owned by the caller. */
+int aot_codegen_module(LLVMContextRef ctx, const struct wasm_module *m, const struct aot_options *opts,
+                       LLVMModuleRef *out, struct fl_error *err);
+
 /* Records a codegen failure (first one wins). */
 void cg_fail(struct cg *cg, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -2,7 +2,7 @@
  * masked shifts, trapping division and float-to-int conversion, wasm's
  * min/max (NaN-propagating, -0 < +0), round-to-even nearest. */
 
-#include "aot/codegen.h"
+#include "aot/llvm/codegen.h"
 #include "wasm/opcodes.h"
 
 static LLVMValueRef c_int(LLVMTypeRef t, uint64_t v)
