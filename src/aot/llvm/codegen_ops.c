@@ -2,6 +2,8 @@
  * masked shifts, trapping division and float-to-int conversion, wasm's
  * min/max (NaN-propagating, -0 < +0), round-to-even nearest. */
 
+#include <math.h>
+
 #include "aot/llvm/codegen.h"
 #include "wasm/opcodes.h"
 
@@ -80,9 +82,62 @@ static void divide(struct cg *cg, LLVMOpcode opc)
     cg_push(cg, LLVMBuildBinOp(cg->b, opc, l, r, ""));
 }
 
+/* v through an empty inline asm: LLVM cannot see its value any more. */
+static LLVMValueRef opaque(struct cg *cg, LLVMValueRef v)
+{
+    LLVMTypeRef t = LLVMTypeOf(v);
+    LLVMTypeRef ft = LLVMFunctionType(t, &t, 1, 0);
+    LLVMValueRef asm_fn = LLVMGetInlineAsm(ft, "", 0, "=x,0", 4, 0, 0, LLVMInlineAsmDialectATT, 0);
+    return LLVMBuildCall2(cg->b, ft, asm_fn, &v, 1, "");
+}
+
+static bool is_fconst(LLVMValueRef v, double want)
+{
+    if (!LLVMIsAConstantFP(v))
+        return false;
+    LLVMBool loses;
+    double d = LLVMConstRealGetDouble(v, &loses);
+    return d == want && signbit(d) == signbit(want);
+}
+
+/* LLVM folds x-0, x+(-0), x*1, x/1 to x and x*-1, x/-1, -0-x to -x, which
+ * skips quieting a signalling NaN that wasm requires (arithmetic NaN out).
+ * Hiding such constants keeps the real instruction; compilers never emit
+ * these forms, so the cost is nil. */
+static void guard_identity(struct cg *cg, LLVMOpcode opc, LLVMValueRef *l, LLVMValueRef *r)
+{
+    switch (opc) {
+    case LLVMFAdd:
+        if (is_fconst(*r, -0.0))
+            *r = opaque(cg, *r);
+        if (is_fconst(*l, -0.0))
+            *l = opaque(cg, *l);
+        break;
+    case LLVMFSub:
+        if (is_fconst(*r, 0.0))
+            *r = opaque(cg, *r);
+        if (is_fconst(*l, -0.0))
+            *l = opaque(cg, *l);
+        break;
+    case LLVMFMul:
+        if (is_fconst(*r, 1.0) || is_fconst(*r, -1.0))
+            *r = opaque(cg, *r);
+        if (is_fconst(*l, 1.0) || is_fconst(*l, -1.0))
+            *l = opaque(cg, *l);
+        break;
+    case LLVMFDiv:
+        if (is_fconst(*r, 1.0) || is_fconst(*r, -1.0))
+            *r = opaque(cg, *r);
+        break;
+    default:
+        break;
+    }
+}
+
 static void binop(struct cg *cg, LLVMOpcode opc)
 {
     LLVMValueRef r = cg_pop(cg), l = cg_pop(cg);
+    guard_identity(cg, opc, &l, &r);
     cg_push(cg, LLVMBuildBinOp(cg->b, opc, l, r, ""));
 }
 
@@ -238,7 +293,12 @@ bool cg_numeric(struct cg *cg, uint8_t op)
     case WASM_OP_I64_TRUNC_F32_U: case WASM_OP_I64_TRUNC_F64_U: trunc_trap(cg, i64, false); return true;
     case WASM_OP_F32_CONVERT_I32_S: case WASM_OP_F32_CONVERT_I64_S: convert(cg, LLVMSIToFP, f32); return true;
     case WASM_OP_F32_CONVERT_I32_U: case WASM_OP_F32_CONVERT_I64_U: convert(cg, LLVMUIToFP, f32); return true;
-    case WASM_OP_F32_DEMOTE_F64: convert(cg, LLVMFPTrunc, f32); return true;
+    case WASM_OP_F32_DEMOTE_F64:
+        /* demote(promote(x)) folds to x, which would not quiet a signalling NaN. */
+        if (cg->sp && LLVMIsAFPExtInst(cg->stack[cg->sp - 1]))
+            cg->stack[cg->sp - 1] = opaque(cg, cg->stack[cg->sp - 1]);
+        convert(cg, LLVMFPTrunc, f32);
+        return true;
     case WASM_OP_F64_CONVERT_I32_S: case WASM_OP_F64_CONVERT_I64_S: convert(cg, LLVMSIToFP, f64); return true;
     case WASM_OP_F64_CONVERT_I32_U: case WASM_OP_F64_CONVERT_I64_U: convert(cg, LLVMUIToFP, f64); return true;
     case WASM_OP_F64_PROMOTE_F32: convert(cg, LLVMFPExt, f64); return true;
