@@ -3,6 +3,7 @@
  * address of its handler, and every handler ends with `goto *next handler`.
  * wasm->wasm calls inside one instance push a frame on exec->stack and stay
  * in the loop; anything else goes through func->invoke. */
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,8 +271,11 @@ L_CALL_INDIRECT: {
     if (UNLIKELY(i >= t->size))
         TRAP(RUNTIME_TRAP_UNDEFINED_ELEMENT);
     struct runtime_func *fn = (struct runtime_func *)t->elems[i];
-    if (UNLIKELY(!fn))
+    if (UNLIKELY(!fn)) {
+        /* The spec's text names the element index. */
+        snprintf(exec->trap_msg, sizeof exec->trap_msg, "uninitialized element %u", i);
         TRAP(RUNTIME_TRAP_UNINITIALIZED_ELEMENT);
+    }
     if (UNLIKELY(!type_matches(inst, im, fn, OP(1))))
         TRAP(RUNTIME_TRAP_INDIRECT_CALL_TYPE_MISMATCH);
     if (fn->instance == inst && fn->invoke == interp_invoke && !fn->host_fn)
