@@ -50,8 +50,9 @@ static int read_count(struct wasm_decoder *d, struct wasm_reader *r, uint32_t li
                                  limit);
     if ((uint64_t)*out * min_size > wasm_reader_remaining(r))
         return wasm_decoder_fail(d, FL_ERR_MALFORMED, at,
-                                 "unexpected end: %u %s cannot fit in %zu bytes", *out, what,
-                                 wasm_reader_remaining(r));
+                                 "unexpected end of section or function: %u %s cannot fit in %zu "
+                                 "bytes",
+                                 *out, what, wasm_reader_remaining(r));
     return 0;
 }
 
@@ -73,8 +74,8 @@ static int read_name(struct wasm_decoder *d, struct wasm_reader *r, char **out, 
     uint32_t len;
     READ(r, wasm_read_u32(r, &len));
     if (len > wasm_reader_remaining(r))
-        return wasm_decoder_fail(d, FL_ERR_MALFORMED, at, "unexpected end: name of %u bytes",
-                                 len);
+        return wasm_decoder_fail(d, FL_ERR_MALFORMED, at, "length out of bounds: name of %u bytes, %zu left",
+                                 len, wasm_reader_remaining(r));
     if (len > WASM_MAX_NAME)
         return wasm_decoder_fail(d, FL_ERR_LIMIT, at, "name too long: %u bytes (limit %u)", len,
                                  WASM_MAX_NAME);
@@ -119,6 +120,9 @@ static int read_limits(struct wasm_decoder *d, struct wasm_reader *r, bool memor
     size_t at = off(r);
     uint8_t flags;
     READ(r, wasm_read_u8(r, &flags));
+    if (flags & 0x80)
+        return wasm_decoder_fail(d, FL_ERR_MALFORMED, at,
+                                 "integer representation too long: limits flags 0x%02x", flags);
     if (flags > 1 && !(memory && flags == 3))
         return wasm_decoder_fail(d, FL_ERR_MALFORMED, at,
                                  "integer too large: malformed limits flags 0x%02x", flags);
@@ -392,7 +396,7 @@ static int decode_types(struct wasm_decoder *d, struct wasm_reader *r)
 {
     struct wasm_module *m = d->module;
     uint32_t n;
-    TRY(read_count(d, r, WASM_MAX_TYPES, 3, "types", &n));
+    TRY(read_count(d, r, WASM_MAX_TYPES, 1, "types", &n));
     m->types = calloc(n ? n : 1, sizeof *m->types);
     if (!m->types)
         return nomem(d, r);
@@ -435,7 +439,7 @@ static int decode_imports(struct wasm_decoder *d, struct wasm_reader *r)
 {
     struct wasm_module *m = d->module;
     uint32_t n;
-    TRY(read_count(d, r, WASM_MAX_IMPORTS, 4, "imports", &n));
+    TRY(read_count(d, r, WASM_MAX_IMPORTS, 1, "imports", &n));
     size_t cap = n ? n : 1;
     m->imports = calloc(cap, sizeof *m->imports);
     m->funcs = calloc(cap, sizeof *m->funcs);
@@ -518,7 +522,7 @@ static int decode_tables(struct wasm_decoder *d, struct wasm_reader *r)
 {
     struct wasm_module *m = d->module;
     uint32_t n;
-    TRY(read_count(d, r, WASM_MAX_TABLES - m->table_count, 3, "tables", &n));
+    TRY(read_count(d, r, WASM_MAX_TABLES - m->table_count, 1, "tables", &n));
     struct wasm_table *t = grow(m->tables, m->table_count, (size_t)m->table_count + n, sizeof *t);
     if (!t)
         return nomem(d, r);
@@ -538,7 +542,7 @@ static int decode_memories(struct wasm_decoder *d, struct wasm_reader *r)
     struct wasm_module *m = d->module;
     uint32_t n;
     /* 2.0 allows one memory, but counting more is validation's job. */
-    TRY(read_count(d, r, WASM_MAX_TABLES - m->memory_count, 2, "memories", &n));
+    TRY(read_count(d, r, WASM_MAX_TABLES - m->memory_count, 1, "memories", &n));
     struct wasm_memory *mems = grow(m->memories, m->memory_count, (size_t)m->memory_count + n,
                                     sizeof *mems);
     if (!mems)
@@ -557,7 +561,7 @@ static int decode_globals(struct wasm_decoder *d, struct wasm_reader *r)
 {
     struct wasm_module *m = d->module;
     uint32_t n;
-    TRY(read_count(d, r, WASM_MAX_GLOBALS - m->global_count, 3, "globals", &n));
+    TRY(read_count(d, r, WASM_MAX_GLOBALS - m->global_count, 1, "globals", &n));
     struct wasm_global *g = grow(m->globals, m->global_count, (size_t)m->global_count + n,
                                  sizeof *g);
     if (!g)
@@ -577,7 +581,7 @@ static int decode_exports(struct wasm_decoder *d, struct wasm_reader *r)
 {
     struct wasm_module *m = d->module;
     uint32_t n;
-    TRY(read_count(d, r, WASM_MAX_EXPORTS, 3, "exports", &n));
+    TRY(read_count(d, r, WASM_MAX_EXPORTS, 1, "exports", &n));
     m->exports = calloc(n ? n : 1, sizeof *m->exports);
     if (!m->exports)
         return nomem(d, r);
@@ -607,7 +611,7 @@ static int decode_elems(struct wasm_decoder *d, struct wasm_reader *r)
     struct wasm_module *m = d->module;
     uint32_t n;
     uint64_t total_items = 0;
-    TRY(read_count(d, r, WASM_MAX_SEGMENTS, 2, "element segments", &n));
+    TRY(read_count(d, r, WASM_MAX_SEGMENTS, 1, "element segments", &n));
     m->elems = calloc(n ? n : 1, sizeof *m->elems);
     if (!m->elems)
         return nomem(d, r);
@@ -647,7 +651,7 @@ static int decode_elems(struct wasm_decoder *d, struct wasm_reader *r)
             }
         }
         uint32_t count;
-        TRY(read_count(d, r, WASM_MAX_TABLE_SIZE, exprs ? 2 : 1, "element items", &count));
+        TRY(read_count(d, r, WASM_MAX_TABLE_SIZE, 1, "element items", &count));
         total_items += count;
         if (total_items > WASM_MAX_TOTAL_ELEM_ITEMS)
             return wasm_decoder_fail(d, FL_ERR_LIMIT, at, "too many element items in module");
@@ -706,7 +710,7 @@ static int decode_code(struct wasm_decoder *d, struct wasm_reader *r)
         /* Locals come as (count, type) groups: sum them first, so a huge
          * count is refused before anything is allocated. */
         uint32_t groups;
-        TRY(read_count(d, &br, UINT32_MAX, 2, "local groups", &groups));
+        TRY(read_count(d, &br, UINT32_MAX, 1, "local groups", &groups));
         const uint8_t *groups_start = br.pos;
         uint64_t sum = 0;
         for (uint32_t g = 0; g < groups; g++) {
@@ -755,7 +759,7 @@ static int decode_datas(struct wasm_decoder *d, struct wasm_reader *r)
     struct wasm_module *m = d->module;
     size_t at = off(r);
     uint32_t n;
-    TRY(read_count(d, r, WASM_MAX_SEGMENTS, 2, "data segments", &n));
+    TRY(read_count(d, r, WASM_MAX_SEGMENTS, 1, "data segments", &n));
     if (m->has_data_count && n != m->data_count)
         return wasm_decoder_fail(d, FL_ERR_MALFORMED, at,
                                  "data count and data section have inconsistent lengths (%u, %u)",
@@ -854,7 +858,7 @@ int wasm_decode_module(struct wasm_decoder *d)
         READ(&r, wasm_read_u32(&r, &size));
         if (size > wasm_reader_remaining(&r))
             return wasm_decoder_fail(d, FL_ERR_MALFORMED, at,
-                                     "unexpected end: section size %u, %zu bytes left", size,
+                                     "length out of bounds: section size %u, %zu bytes left (unexpected end)", size,
                                      wasm_reader_remaining(&r));
         if (rank > 0) {
             if (rank <= last_rank)

@@ -54,8 +54,12 @@ void wasm_decoder_defer(struct wasm_decoder *d, int code, size_t offset, const c
 
 int wasm_decoder_read_fail(struct wasm_decoder *d, const struct wasm_reader *r)
 {
+    /* Readers are bounded by their section (or body): running out is the
+     * spec's "unexpected end of section or function". */
+    int status = r->status ? r->status : WASM_READ_END;
     return wasm_decoder_fail(d, FL_ERR_MALFORMED, wasm_reader_offset(r), "%s",
-                             wasm_read_status_text(r->status ? r->status : WASM_READ_END));
+                             status == WASM_READ_END ? "unexpected end of section or function"
+                                                     : wasm_read_status_text(status));
 }
 
 bool wasm_valtype_decode(uint8_t byte)

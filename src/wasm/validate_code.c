@@ -56,8 +56,10 @@ static int vfail(struct validator *v, int code, const char *fmt, ...)
 static int read_fail(struct validator *v)
 {
     v->op_offset = wasm_reader_offset(&v->r);
-    return vfail(v, FL_ERR_MALFORMED, "%s", wasm_read_status_text(v->r.status ? v->r.status
-                                                                             : WASM_READ_END));
+    int status = v->r.status ? v->r.status : WASM_READ_END;
+    return vfail(v, FL_ERR_MALFORMED, "%s",
+                 status == WASM_READ_END ? "unexpected end of section or function"
+                                         : wasm_read_status_text(status));
 }
 
 #define READ(call)                                                                                 \
@@ -425,14 +427,20 @@ static int check_fc(struct validator *v)
         TRY(zero_byte(v));
         TRY(need_memory(v));
         break;
-    case WASM_OP_FC_TABLE_INIT:
+    case WASM_OP_FC_TABLE_INIT: {
+        struct wasm_reader at_elem = v->r;
+        READ(wasm_read_u32(&v->r, &y));
+        TRY(read_table(v, &x)); /* the spec checks the table first */
+        struct wasm_reader after = v->r;
+        v->r = at_elem;
         TRY(read_elem(v, &y));
-        TRY(read_table(v, &x));
+        v->r = after;
         if (m->elems[y].elem_type != m->tables[x].type.elem_type)
             return vfail(v, FL_ERR_INVALID, "type mismatch: elem segment %u is %s, table %u is %s",
                          y, wasm_valtype_name(m->elems[y].elem_type), x,
                          wasm_valtype_name(m->tables[x].type.elem_type));
         break;
+    }
     case WASM_OP_FC_ELEM_DROP:
         TRY(read_elem(v, &x));
         break;
@@ -707,7 +715,8 @@ int wasm_validate_function(struct wasm_decoder *d, uint32_t func_index)
     while (rc == 0 && !done) {
         if (wasm_reader_at_end(&v.r)) {
             v.op_offset = wasm_reader_offset(&v.r);
-            rc = vfail(&v, FL_ERR_MALFORMED, "unexpected end of section or function");
+            rc = vfail(&v, FL_ERR_MALFORMED,
+                       "unexpected end of section or function (END opcode expected)");
             break;
         }
         rc = check_instruction(&v, &done);

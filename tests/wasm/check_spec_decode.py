@@ -33,6 +33,7 @@ def check_script(tool, wast, verbose):
     name = os.path.basename(wast)[:-5]
     ok = fail = wrong_kind = skipped = 0
     failures = []
+    text_miss = []
     with tempfile.TemporaryDirectory() as tmp:
         js = os.path.join(tmp, name + ".json")
         p = subprocess.run(["wast2json", wast, "-o", js], capture_output=True, text=True)
@@ -60,6 +61,8 @@ def check_script(tool, wast, verbose):
             elif t in EXPECT_KIND:
                 if rc == 1:
                     ok += 1
+                    if c.get("text") and c["text"] not in out:
+                        text_miss.append("%s: text '%s' not in: %s" % (where, c["text"], out))
                     if not out.startswith(EXPECT_KIND[t] + ":"):
                         wrong_kind += 1
                         if verbose:
@@ -71,6 +74,8 @@ def check_script(tool, wast, verbose):
                                     (where, EXPECT_KIND[t], c.get("text"), out))
             else:
                 skipped += 1
+    if verbose:
+        failures += ["(text) " + t for t in text_miss]
     return name, ok, fail, wrong_kind, skipped, failures
 
 
