@@ -5,7 +5,8 @@ wasm32-wasi (tests/cli/progs), one ctest per case. Each case checks stdout
 status. Cases named node_<prog> run the program under node's node:wasi too
 and require the same stdout and exit status (exit 77 = skipped: no node).
 
-usage: cli_test.py --faaslet BIN --progs DIR --expected DIR [--node NODE] CASE
+usage: cli_test.py --faaslet BIN --progs DIR --expected DIR [--node NODE] [--tier T] CASE
+(--tier: run faaslet with --tier=T, e.g. aot)
 """
 import argparse
 import os
@@ -40,13 +41,15 @@ class Ctx:
         self.progs = args.progs
         self.expected = args.expected
         self.node = args.node
+        self.tier_opts = ["--tier=" + args.tier] if args.tier else []
 
     def wasm(self, prog):
         return os.path.join(self.progs, prog + ".wasm")
 
     def faaslet_run(self, opts, prog_or_path, args=(), timeout=120):
         path = prog_or_path if os.sep in prog_or_path else self.wasm(prog_or_path)
-        return run([self.faaslet, "run"] + list(opts) + [path] + list(args), timeout)
+        return run([self.faaslet, "run"] + self.tier_opts + list(opts) + [path] + list(args),
+                   timeout)
 
     def expected_out(self, prog):
         with open(os.path.join(self.expected, prog + ".out")) as f:
@@ -241,6 +244,7 @@ def main():
     ap.add_argument("--progs", required=True)
     ap.add_argument("--expected", default=os.path.join(HERE, "expected"))
     ap.add_argument("--node")
+    ap.add_argument("--tier")
     ap.add_argument("case", nargs="?")
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args()
