@@ -72,6 +72,8 @@ struct call {
     uint64_t deadline_ns;             /* monotonic; 0 = none */
     struct call *timer_next, *timer_prev;
     bool in_timer;
+    void (*on_finish)(void *data, uint32_t id); /* exec_request's, submitted calls only */
+    void *on_finish_data;
 };
 
 struct worker {
@@ -231,6 +233,8 @@ uint32_t exec_submit(struct exec *e, const struct exec_request *req, struct fl_e
     struct call *c = new_call(e, req, 0, 0, err);
     if (!c)
         return 0;
+    c->on_finish = req->on_finish;
+    c->on_finish_data = req->on_finish_data;
     pthread_mutex_lock(&e->lock);
     uint32_t id = c->msg.id;
     start_call(e, c);
@@ -748,6 +752,23 @@ static void fiber_main(void *arg)
     exec_fiber_switch_out(&c->fiber->fiber, true);
 }
 
+/* Frees a finished call nobody will read and tells its submitter it is done
+ * (exec->lock held on entry and exit; released around the callback, after
+ * which c may be gone). */
+static void notify_finish(struct exec *e, struct call *c)
+{
+    void (*fn)(void *, uint32_t) = c->on_finish;
+    void *data = c->on_finish_data;
+    uint32_t id = c->msg.id;
+    if (c->orphan || c->released)
+        free_call(e, c);
+    if (!fn)
+        return;
+    pthread_mutex_unlock(&e->lock);
+    fn(data, id);
+    pthread_mutex_lock(&e->lock);
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -782,6 +803,7 @@ static void *worker_main(void *arg)
                 set_failure(&c->msg, "exec: cannot allocate a fiber for the call");
                 c->done = true;
                 pthread_cond_broadcast(&e->done_cv);
+                notify_finish(e, c);
                 continue;
             }
             c->fiber = cf;
@@ -795,8 +817,7 @@ static void *worker_main(void *arg)
             c->fiber->next_free = e->free_fibers;
             e->free_fibers = c->fiber;
             c->fiber = NULL;
-            if (c->orphan || c->released)
-                free_call(e, c);
+            notify_finish(e, c);
         }
     }
     pthread_mutex_unlock(&e->lock);

@@ -52,6 +52,12 @@ struct exec_request {
     const char *cmdline;         /* NULL: no arguments */
     int32_t func_ptr;            /* -1: main */
     uint32_t app_id;
+    /* Optional: called once when this submitted call finishes (its result
+     * is then ready for exec_await(id, 0)), on a worker thread without the
+     * executor's lock; must not block. Not called for calls abandoned by
+     * exec_destroy. Ignored for chained calls. */
+    void (*on_finish)(void *data, uint32_t id);
+    void *on_finish_data;
 };
 
 struct exec_config {
