@@ -311,6 +311,9 @@ void exec_stats_get(struct exec *e, struct exec_stats *out)
 {
     pthread_mutex_lock(&e->lock);
     *out = e->stats;
+    out->faaslets_idle = 0;
+    for (struct fn_entry *fn = e->functions; fn; fn = fn->next)
+        out->faaslets_idle += fn->idle_count;
     pthread_mutex_unlock(&e->lock);
 }
 

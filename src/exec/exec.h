@@ -103,6 +103,7 @@ struct exec_stats {
     uint64_t faaslets_created, faaslets_reused;
     uint64_t fibers_created;
     uint32_t calls_blocked;      /* right now, waiting in await or sleep */
+    uint32_t faaslets_idle;      /* right now, warm and waiting for a call */
 };
 void exec_stats_get(struct exec *exec, struct exec_stats *out);
 
