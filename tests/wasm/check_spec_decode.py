@@ -26,6 +26,8 @@ EXPECT_KIND = {"assert_malformed": "malformed", "assert_invalid": "invalid"}
 def load(tool, path):
     p = subprocess.run([tool, path], capture_output=True, text=True, timeout=60)
     out = (p.stdout + p.stderr).strip()
+    if "Sanitizer" in out or "runtime error" in out:
+        return 99, out  # a sanitizer report is a failure whatever the exit status
     return p.returncode, out
 
 
