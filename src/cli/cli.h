@@ -20,4 +20,7 @@ int cli_upload(int argc, char **argv);
 /* faaslet invoke USER FUNC [options]: runs one call and prints its result. */
 int cli_invoke(int argc, char **argv);
 
+/* faaslet serve [options]: the HTTP API server (cli_serve.c). */
+int cli_serve(int argc, char **argv);
+
 #endif

@@ -32,6 +32,7 @@ static const struct command commands[] = {
     {"run", cli_run, "run a WebAssembly function"},
     {"upload", cli_upload, "validate a function and put it in the function store"},
     {"invoke", cli_invoke, "run a call of a stored function and print its result"},
+    {"serve", cli_serve, "run the HTTP API server (Faasm-compatible upload and invoke)"},
     {"wast", cli_wast, "run WebAssembly spec test scripts (.wast)"},
     {"codegen", cli_codegen, "compile modules to native code into the object cache"},
 };
