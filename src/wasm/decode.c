@@ -123,7 +123,10 @@ static int read_limits(struct wasm_decoder *d, struct wasm_reader *r, bool memor
     if (flags & 0x80)
         return wasm_decoder_fail(d, FL_ERR_MALFORMED, at,
                                  "integer representation too long: limits flags 0x%02x", flags);
-    if (flags > 1 && !(memory && flags == 3))
+    /* Flags 2 and 3 (shared) exist for memories with threads; 2 (no maximum)
+     * then decodes and validation rejects it, as the threads proposal says. */
+    bool shared_ok = memory && (d->features & WASM_FEATURE_THREADS);
+    if (flags > 3 || (flags > 1 && !shared_ok))
         return wasm_decoder_fail(d, FL_ERR_MALFORMED, at,
                                  "integer too large: malformed limits flags 0x%02x", flags);
     uint32_t v;
@@ -303,15 +306,20 @@ static int read_const_expr(struct wasm_decoder *d, struct wasm_reader *r,
             break;
         case WASM_OP_PREFIX_FD: {
             uint32_t sub;
-            READ(r, wasm_read_u32(r, &sub));
-            if (sub != 12)
-                return wasm_decoder_fail(d, FL_ERR_INVALID, at,
-                                         "SIMD instruction 0xfd %u is unsupported", sub);
-            const uint8_t *bytes;
-            READ(r, wasm_read_bytes(r, 16, &bytes));
+            struct wasm_simd_imm imm;
+            char why[120];
+            int simd = wasm_simd_read(r, &sub, &imm, why, sizeof why);
+            if (simd == WASM_SIMD_READ_FAIL)
+                return wasm_decoder_read_fail(d, r);
+            if (simd == FL_ERR_MALFORMED)
+                return wasm_decoder_fail(d, FL_ERR_MALFORMED, at, "%s", why);
+            if (sub != WASM_OP_FD_V128_CONST) {
+                wasm_decoder_defer(d, FL_ERR_INVALID, at, "constant expression required");
+                break;
+            }
             tmp.opcode = WASM_CONST_V128;
             tmp.type = WASM_TYPE_V128;
-            memcpy(tmp.value.v128, bytes, 16);
+            memcpy(tmp.value.v128, imm.bytes, 16);
             break;
         }
         case WASM_OP_PREFIX_FC: {
@@ -320,6 +328,17 @@ static int read_const_expr(struct wasm_decoder *d, struct wasm_reader *r,
             if (sub >= WASM_FC_COUNT)
                 return wasm_decoder_fail(d, FL_ERR_MALFORMED, at, "illegal opcode 0xfc %u", sub);
             TRY(skip_immediates(d, r, wasm_opinfo_fc[sub].imm));
+            wasm_decoder_defer(d, FL_ERR_INVALID, at, "constant expression required");
+            break;
+        }
+        case WASM_OP_PREFIX_FE: {
+            uint32_t sub, align, offset;
+            char why[120];
+            int fe = wasm_atomic_read(r, &sub, &align, &offset, why, sizeof why);
+            if (fe == WASM_ATOMIC_READ_FAIL)
+                return wasm_decoder_read_fail(d, r);
+            if (fe == FL_ERR_MALFORMED)
+                return wasm_decoder_fail(d, FL_ERR_MALFORMED, at, "%s", why);
             wasm_decoder_defer(d, FL_ERR_INVALID, at, "constant expression required");
             break;
         }
@@ -372,8 +391,23 @@ int wasm_scan_body(struct wasm_decoder *d, uint32_t func_index)
                 rc = wasm_decoder_fail(d, FL_ERR_MALFORMED, at, "illegal opcode 0xfc %u", sub);
             else
                 rc = skip_immediates(d, &r, wasm_opinfo_fc[sub].imm);
-        } else if (op == WASM_OP_PREFIX_FD || op == WASM_OP_PREFIX_FE) {
-            return 0; /* no tables for these yet: cannot step over them */
+        } else if (op == WASM_OP_PREFIX_FD) {
+            uint32_t sub;
+            struct wasm_simd_imm imm;
+            char why[120];
+            int simd = wasm_simd_read(&r, &sub, &imm, why, sizeof why);
+            if (simd == WASM_SIMD_READ_FAIL)
+                rc = wasm_decoder_read_fail(d, &r);
+            else if (simd == FL_ERR_MALFORMED)
+                rc = wasm_decoder_fail(d, FL_ERR_MALFORMED, at, "%s", why);
+        } else if (op == WASM_OP_PREFIX_FE) {
+            uint32_t sub, align, offset;
+            char why[120];
+            int fe = wasm_atomic_read(&r, &sub, &align, &offset, why, sizeof why);
+            if (fe == WASM_ATOMIC_READ_FAIL)
+                rc = wasm_decoder_read_fail(d, &r);
+            else if (fe == FL_ERR_MALFORMED)
+                rc = wasm_decoder_fail(d, FL_ERR_MALFORMED, at, "%s", why);
         } else if (!wasm_opinfo_main[op].valid) {
             rc = wasm_decoder_fail(d, FL_ERR_MALFORMED, at, "illegal opcode 0x%02x", op);
         } else {

@@ -8,7 +8,8 @@
  * IMM names the immediate kind (enum wasm_imm). sig is the stack signature for
  * instructions with a fixed one, "params:results" using i=i32 I=i64 f=f32
  * F=f64 v=v128; NULL where the validator handles the instruction by hand.
- * SIMD (0xFD) and atomics (0xFE) add their own tables in the engine issue for them. */
+ *   WASM_OP_FD(NAME, subop, IMM, "sig")      0xFD prefix (SIMD)
+ *   WASM_OP_FE(NAME, subop, IMM, "sig")      0xFE prefix (threads: atomics) */
 #ifndef FL_WASM_OPCODES_H
 #define FL_WASM_OPCODES_H
 
@@ -36,6 +37,11 @@ enum wasm_imm {
     WASM_IMM_TABLE_INIT,    /* elemidx tableidx */
     WASM_IMM_ELEM,          /* elem.drop */
     WASM_IMM_TABLE_COPY,    /* tableidx tableidx */
+    /* SIMD (0xFD) */
+    WASM_IMM_V128,          /* 16 bytes */
+    WASM_IMM_SHUFFLE,       /* 16 lane indices, each < 32 */
+    WASM_IMM_LANE,          /* lane index byte */
+    WASM_IMM_MEMARG_LANE,   /* align offset lane */
 };
 
 #define WASM_OPCODES(X) \
@@ -243,6 +249,245 @@ enum wasm_imm {
     X(TABLE_SIZE, 16, TABLE, ":i") \
     X(TABLE_FILL, 17, TABLE, NULL)
 
+/* 0xFD prefix: fixed-width SIMD (WebAssembly 2.0), subop as a u32 LEB. */
+#define WASM_OPCODES_FD(X) \
+    X(V128_LOAD, 0x00, MEMARG, "i:v") \
+    X(V128_LOAD8X8_S, 0x01, MEMARG, "i:v") \
+    X(V128_LOAD8X8_U, 0x02, MEMARG, "i:v") \
+    X(V128_LOAD16X4_S, 0x03, MEMARG, "i:v") \
+    X(V128_LOAD16X4_U, 0x04, MEMARG, "i:v") \
+    X(V128_LOAD32X2_S, 0x05, MEMARG, "i:v") \
+    X(V128_LOAD32X2_U, 0x06, MEMARG, "i:v") \
+    X(V128_LOAD8_SPLAT, 0x07, MEMARG, "i:v") \
+    X(V128_LOAD16_SPLAT, 0x08, MEMARG, "i:v") \
+    X(V128_LOAD32_SPLAT, 0x09, MEMARG, "i:v") \
+    X(V128_LOAD64_SPLAT, 0x0A, MEMARG, "i:v") \
+    X(V128_STORE, 0x0B, MEMARG, "iv:") \
+    X(V128_CONST, 0x0C, V128, ":v") \
+    X(I8X16_SHUFFLE, 0x0D, SHUFFLE, "vv:v") \
+    X(I8X16_SWIZZLE, 0x0E, NONE, "vv:v") \
+    X(I8X16_SPLAT, 0x0F, NONE, "i:v") \
+    X(I16X8_SPLAT, 0x10, NONE, "i:v") \
+    X(I32X4_SPLAT, 0x11, NONE, "i:v") \
+    X(I64X2_SPLAT, 0x12, NONE, "I:v") \
+    X(F32X4_SPLAT, 0x13, NONE, "f:v") \
+    X(F64X2_SPLAT, 0x14, NONE, "F:v") \
+    X(I8X16_EXTRACT_LANE_S, 0x15, LANE, "v:i") \
+    X(I8X16_EXTRACT_LANE_U, 0x16, LANE, "v:i") \
+    X(I8X16_REPLACE_LANE, 0x17, LANE, "vi:v") \
+    X(I16X8_EXTRACT_LANE_S, 0x18, LANE, "v:i") \
+    X(I16X8_EXTRACT_LANE_U, 0x19, LANE, "v:i") \
+    X(I16X8_REPLACE_LANE, 0x1A, LANE, "vi:v") \
+    X(I32X4_EXTRACT_LANE, 0x1B, LANE, "v:i") \
+    X(I32X4_REPLACE_LANE, 0x1C, LANE, "vi:v") \
+    X(I64X2_EXTRACT_LANE, 0x1D, LANE, "v:I") \
+    X(I64X2_REPLACE_LANE, 0x1E, LANE, "vI:v") \
+    X(F32X4_EXTRACT_LANE, 0x1F, LANE, "v:f") \
+    X(F32X4_REPLACE_LANE, 0x20, LANE, "vf:v") \
+    X(F64X2_EXTRACT_LANE, 0x21, LANE, "v:F") \
+    X(F64X2_REPLACE_LANE, 0x22, LANE, "vF:v") \
+    X(I8X16_EQ, 0x23, NONE, "vv:v") \
+    X(I8X16_NE, 0x24, NONE, "vv:v") \
+    X(I8X16_LT_S, 0x25, NONE, "vv:v") \
+    X(I8X16_LT_U, 0x26, NONE, "vv:v") \
+    X(I8X16_GT_S, 0x27, NONE, "vv:v") \
+    X(I8X16_GT_U, 0x28, NONE, "vv:v") \
+    X(I8X16_LE_S, 0x29, NONE, "vv:v") \
+    X(I8X16_LE_U, 0x2A, NONE, "vv:v") \
+    X(I8X16_GE_S, 0x2B, NONE, "vv:v") \
+    X(I8X16_GE_U, 0x2C, NONE, "vv:v") \
+    X(I16X8_EQ, 0x2D, NONE, "vv:v") \
+    X(I16X8_NE, 0x2E, NONE, "vv:v") \
+    X(I16X8_LT_S, 0x2F, NONE, "vv:v") \
+    X(I16X8_LT_U, 0x30, NONE, "vv:v") \
+    X(I16X8_GT_S, 0x31, NONE, "vv:v") \
+    X(I16X8_GT_U, 0x32, NONE, "vv:v") \
+    X(I16X8_LE_S, 0x33, NONE, "vv:v") \
+    X(I16X8_LE_U, 0x34, NONE, "vv:v") \
+    X(I16X8_GE_S, 0x35, NONE, "vv:v") \
+    X(I16X8_GE_U, 0x36, NONE, "vv:v") \
+    X(I32X4_EQ, 0x37, NONE, "vv:v") \
+    X(I32X4_NE, 0x38, NONE, "vv:v") \
+    X(I32X4_LT_S, 0x39, NONE, "vv:v") \
+    X(I32X4_LT_U, 0x3A, NONE, "vv:v") \
+    X(I32X4_GT_S, 0x3B, NONE, "vv:v") \
+    X(I32X4_GT_U, 0x3C, NONE, "vv:v") \
+    X(I32X4_LE_S, 0x3D, NONE, "vv:v") \
+    X(I32X4_LE_U, 0x3E, NONE, "vv:v") \
+    X(I32X4_GE_S, 0x3F, NONE, "vv:v") \
+    X(I32X4_GE_U, 0x40, NONE, "vv:v") \
+    X(F32X4_EQ, 0x41, NONE, "vv:v") \
+    X(F32X4_NE, 0x42, NONE, "vv:v") \
+    X(F32X4_LT, 0x43, NONE, "vv:v") \
+    X(F32X4_GT, 0x44, NONE, "vv:v") \
+    X(F32X4_LE, 0x45, NONE, "vv:v") \
+    X(F32X4_GE, 0x46, NONE, "vv:v") \
+    X(F64X2_EQ, 0x47, NONE, "vv:v") \
+    X(F64X2_NE, 0x48, NONE, "vv:v") \
+    X(F64X2_LT, 0x49, NONE, "vv:v") \
+    X(F64X2_GT, 0x4A, NONE, "vv:v") \
+    X(F64X2_LE, 0x4B, NONE, "vv:v") \
+    X(F64X2_GE, 0x4C, NONE, "vv:v") \
+    X(V128_NOT, 0x4D, NONE, "v:v") \
+    X(V128_AND, 0x4E, NONE, "vv:v") \
+    X(V128_ANDNOT, 0x4F, NONE, "vv:v") \
+    X(V128_OR, 0x50, NONE, "vv:v") \
+    X(V128_XOR, 0x51, NONE, "vv:v") \
+    X(V128_BITSELECT, 0x52, NONE, "vvv:v") \
+    X(V128_ANY_TRUE, 0x53, NONE, "v:i") \
+    X(V128_LOAD8_LANE, 0x54, MEMARG_LANE, "iv:v") \
+    X(V128_LOAD16_LANE, 0x55, MEMARG_LANE, "iv:v") \
+    X(V128_LOAD32_LANE, 0x56, MEMARG_LANE, "iv:v") \
+    X(V128_LOAD64_LANE, 0x57, MEMARG_LANE, "iv:v") \
+    X(V128_STORE8_LANE, 0x58, MEMARG_LANE, "iv:") \
+    X(V128_STORE16_LANE, 0x59, MEMARG_LANE, "iv:") \
+    X(V128_STORE32_LANE, 0x5A, MEMARG_LANE, "iv:") \
+    X(V128_STORE64_LANE, 0x5B, MEMARG_LANE, "iv:") \
+    X(V128_LOAD32_ZERO, 0x5C, MEMARG, "i:v") \
+    X(V128_LOAD64_ZERO, 0x5D, MEMARG, "i:v") \
+    X(F32X4_DEMOTE_F64X2_ZERO, 0x5E, NONE, "v:v") \
+    X(F64X2_PROMOTE_LOW_F32X4, 0x5F, NONE, "v:v") \
+    X(I8X16_ABS, 0x60, NONE, "v:v") \
+    X(I8X16_NEG, 0x61, NONE, "v:v") \
+    X(I8X16_POPCNT, 0x62, NONE, "v:v") \
+    X(I8X16_ALL_TRUE, 0x63, NONE, "v:i") \
+    X(I8X16_BITMASK, 0x64, NONE, "v:i") \
+    X(I8X16_NARROW_I16X8_S, 0x65, NONE, "vv:v") \
+    X(I8X16_NARROW_I16X8_U, 0x66, NONE, "vv:v") \
+    X(F32X4_CEIL, 0x67, NONE, "v:v") \
+    X(F32X4_FLOOR, 0x68, NONE, "v:v") \
+    X(F32X4_TRUNC, 0x69, NONE, "v:v") \
+    X(F32X4_NEAREST, 0x6A, NONE, "v:v") \
+    X(I8X16_SHL, 0x6B, NONE, "vi:v") \
+    X(I8X16_SHR_S, 0x6C, NONE, "vi:v") \
+    X(I8X16_SHR_U, 0x6D, NONE, "vi:v") \
+    X(I8X16_ADD, 0x6E, NONE, "vv:v") \
+    X(I8X16_ADD_SAT_S, 0x6F, NONE, "vv:v") \
+    X(I8X16_ADD_SAT_U, 0x70, NONE, "vv:v") \
+    X(I8X16_SUB, 0x71, NONE, "vv:v") \
+    X(I8X16_SUB_SAT_S, 0x72, NONE, "vv:v") \
+    X(I8X16_SUB_SAT_U, 0x73, NONE, "vv:v") \
+    X(F64X2_CEIL, 0x74, NONE, "v:v") \
+    X(F64X2_FLOOR, 0x75, NONE, "v:v") \
+    X(I8X16_MIN_S, 0x76, NONE, "vv:v") \
+    X(I8X16_MIN_U, 0x77, NONE, "vv:v") \
+    X(I8X16_MAX_S, 0x78, NONE, "vv:v") \
+    X(I8X16_MAX_U, 0x79, NONE, "vv:v") \
+    X(F64X2_TRUNC, 0x7A, NONE, "v:v") \
+    X(I8X16_AVGR_U, 0x7B, NONE, "vv:v") \
+    X(I16X8_EXTADD_PAIRWISE_I8X16_S, 0x7C, NONE, "v:v") \
+    X(I16X8_EXTADD_PAIRWISE_I8X16_U, 0x7D, NONE, "v:v") \
+    X(I32X4_EXTADD_PAIRWISE_I16X8_S, 0x7E, NONE, "v:v") \
+    X(I32X4_EXTADD_PAIRWISE_I16X8_U, 0x7F, NONE, "v:v") \
+    X(I16X8_ABS, 0x80, NONE, "v:v") \
+    X(I16X8_NEG, 0x81, NONE, "v:v") \
+    X(I16X8_Q15MULR_SAT_S, 0x82, NONE, "vv:v") \
+    X(I16X8_ALL_TRUE, 0x83, NONE, "v:i") \
+    X(I16X8_BITMASK, 0x84, NONE, "v:i") \
+    X(I16X8_NARROW_I32X4_S, 0x85, NONE, "vv:v") \
+    X(I16X8_NARROW_I32X4_U, 0x86, NONE, "vv:v") \
+    X(I16X8_EXTEND_LOW_I8X16_S, 0x87, NONE, "v:v") \
+    X(I16X8_EXTEND_HIGH_I8X16_S, 0x88, NONE, "v:v") \
+    X(I16X8_EXTEND_LOW_I8X16_U, 0x89, NONE, "v:v") \
+    X(I16X8_EXTEND_HIGH_I8X16_U, 0x8A, NONE, "v:v") \
+    X(I16X8_SHL, 0x8B, NONE, "vi:v") \
+    X(I16X8_SHR_S, 0x8C, NONE, "vi:v") \
+    X(I16X8_SHR_U, 0x8D, NONE, "vi:v") \
+    X(I16X8_ADD, 0x8E, NONE, "vv:v") \
+    X(I16X8_ADD_SAT_S, 0x8F, NONE, "vv:v") \
+    X(I16X8_ADD_SAT_U, 0x90, NONE, "vv:v") \
+    X(I16X8_SUB, 0x91, NONE, "vv:v") \
+    X(I16X8_SUB_SAT_S, 0x92, NONE, "vv:v") \
+    X(I16X8_SUB_SAT_U, 0x93, NONE, "vv:v") \
+    X(F64X2_NEAREST, 0x94, NONE, "v:v") \
+    X(I16X8_MUL, 0x95, NONE, "vv:v") \
+    X(I16X8_MIN_S, 0x96, NONE, "vv:v") \
+    X(I16X8_MIN_U, 0x97, NONE, "vv:v") \
+    X(I16X8_MAX_S, 0x98, NONE, "vv:v") \
+    X(I16X8_MAX_U, 0x99, NONE, "vv:v") \
+    X(I16X8_AVGR_U, 0x9B, NONE, "vv:v") \
+    X(I16X8_EXTMUL_LOW_I8X16_S, 0x9C, NONE, "vv:v") \
+    X(I16X8_EXTMUL_HIGH_I8X16_S, 0x9D, NONE, "vv:v") \
+    X(I16X8_EXTMUL_LOW_I8X16_U, 0x9E, NONE, "vv:v") \
+    X(I16X8_EXTMUL_HIGH_I8X16_U, 0x9F, NONE, "vv:v") \
+    X(I32X4_ABS, 0xA0, NONE, "v:v") \
+    X(I32X4_NEG, 0xA1, NONE, "v:v") \
+    X(I32X4_ALL_TRUE, 0xA3, NONE, "v:i") \
+    X(I32X4_BITMASK, 0xA4, NONE, "v:i") \
+    X(I32X4_EXTEND_LOW_I16X8_S, 0xA7, NONE, "v:v") \
+    X(I32X4_EXTEND_HIGH_I16X8_S, 0xA8, NONE, "v:v") \
+    X(I32X4_EXTEND_LOW_I16X8_U, 0xA9, NONE, "v:v") \
+    X(I32X4_EXTEND_HIGH_I16X8_U, 0xAA, NONE, "v:v") \
+    X(I32X4_SHL, 0xAB, NONE, "vi:v") \
+    X(I32X4_SHR_S, 0xAC, NONE, "vi:v") \
+    X(I32X4_SHR_U, 0xAD, NONE, "vi:v") \
+    X(I32X4_ADD, 0xAE, NONE, "vv:v") \
+    X(I32X4_SUB, 0xB1, NONE, "vv:v") \
+    X(I32X4_MUL, 0xB5, NONE, "vv:v") \
+    X(I32X4_MIN_S, 0xB6, NONE, "vv:v") \
+    X(I32X4_MIN_U, 0xB7, NONE, "vv:v") \
+    X(I32X4_MAX_S, 0xB8, NONE, "vv:v") \
+    X(I32X4_MAX_U, 0xB9, NONE, "vv:v") \
+    X(I32X4_DOT_I16X8_S, 0xBA, NONE, "vv:v") \
+    X(I32X4_EXTMUL_LOW_I16X8_S, 0xBC, NONE, "vv:v") \
+    X(I32X4_EXTMUL_HIGH_I16X8_S, 0xBD, NONE, "vv:v") \
+    X(I32X4_EXTMUL_LOW_I16X8_U, 0xBE, NONE, "vv:v") \
+    X(I32X4_EXTMUL_HIGH_I16X8_U, 0xBF, NONE, "vv:v") \
+    X(I64X2_ABS, 0xC0, NONE, "v:v") \
+    X(I64X2_NEG, 0xC1, NONE, "v:v") \
+    X(I64X2_ALL_TRUE, 0xC3, NONE, "v:i") \
+    X(I64X2_BITMASK, 0xC4, NONE, "v:i") \
+    X(I64X2_EXTEND_LOW_I32X4_S, 0xC7, NONE, "v:v") \
+    X(I64X2_EXTEND_HIGH_I32X4_S, 0xC8, NONE, "v:v") \
+    X(I64X2_EXTEND_LOW_I32X4_U, 0xC9, NONE, "v:v") \
+    X(I64X2_EXTEND_HIGH_I32X4_U, 0xCA, NONE, "v:v") \
+    X(I64X2_SHL, 0xCB, NONE, "vi:v") \
+    X(I64X2_SHR_S, 0xCC, NONE, "vi:v") \
+    X(I64X2_SHR_U, 0xCD, NONE, "vi:v") \
+    X(I64X2_ADD, 0xCE, NONE, "vv:v") \
+    X(I64X2_SUB, 0xD1, NONE, "vv:v") \
+    X(I64X2_MUL, 0xD5, NONE, "vv:v") \
+    X(I64X2_EQ, 0xD6, NONE, "vv:v") \
+    X(I64X2_NE, 0xD7, NONE, "vv:v") \
+    X(I64X2_LT_S, 0xD8, NONE, "vv:v") \
+    X(I64X2_GT_S, 0xD9, NONE, "vv:v") \
+    X(I64X2_LE_S, 0xDA, NONE, "vv:v") \
+    X(I64X2_GE_S, 0xDB, NONE, "vv:v") \
+    X(I64X2_EXTMUL_LOW_I32X4_S, 0xDC, NONE, "vv:v") \
+    X(I64X2_EXTMUL_HIGH_I32X4_S, 0xDD, NONE, "vv:v") \
+    X(I64X2_EXTMUL_LOW_I32X4_U, 0xDE, NONE, "vv:v") \
+    X(I64X2_EXTMUL_HIGH_I32X4_U, 0xDF, NONE, "vv:v") \
+    X(F32X4_ABS, 0xE0, NONE, "v:v") \
+    X(F32X4_NEG, 0xE1, NONE, "v:v") \
+    X(F32X4_SQRT, 0xE3, NONE, "v:v") \
+    X(F32X4_ADD, 0xE4, NONE, "vv:v") \
+    X(F32X4_SUB, 0xE5, NONE, "vv:v") \
+    X(F32X4_MUL, 0xE6, NONE, "vv:v") \
+    X(F32X4_DIV, 0xE7, NONE, "vv:v") \
+    X(F32X4_MIN, 0xE8, NONE, "vv:v") \
+    X(F32X4_MAX, 0xE9, NONE, "vv:v") \
+    X(F32X4_PMIN, 0xEA, NONE, "vv:v") \
+    X(F32X4_PMAX, 0xEB, NONE, "vv:v") \
+    X(F64X2_ABS, 0xEC, NONE, "v:v") \
+    X(F64X2_NEG, 0xED, NONE, "v:v") \
+    X(F64X2_SQRT, 0xEF, NONE, "v:v") \
+    X(F64X2_ADD, 0xF0, NONE, "vv:v") \
+    X(F64X2_SUB, 0xF1, NONE, "vv:v") \
+    X(F64X2_MUL, 0xF2, NONE, "vv:v") \
+    X(F64X2_DIV, 0xF3, NONE, "vv:v") \
+    X(F64X2_MIN, 0xF4, NONE, "vv:v") \
+    X(F64X2_MAX, 0xF5, NONE, "vv:v") \
+    X(F64X2_PMIN, 0xF6, NONE, "vv:v") \
+    X(F64X2_PMAX, 0xF7, NONE, "vv:v") \
+    X(I32X4_TRUNC_SAT_F32X4_S, 0xF8, NONE, "v:v") \
+    X(I32X4_TRUNC_SAT_F32X4_U, 0xF9, NONE, "v:v") \
+    X(F32X4_CONVERT_I32X4_S, 0xFA, NONE, "v:v") \
+    X(F32X4_CONVERT_I32X4_U, 0xFB, NONE, "v:v") \
+    X(I32X4_TRUNC_SAT_F64X2_S_ZERO, 0xFC, NONE, "v:v") \
+    X(I32X4_TRUNC_SAT_F64X2_U_ZERO, 0xFD, NONE, "v:v") \
+    X(F64X2_CONVERT_LOW_I32X4_S, 0xFE, NONE, "v:v") \
+    X(F64X2_CONVERT_LOW_I32X4_U, 0xFF, NONE, "v:v")
+
 enum wasm_opcode {
 #define WASM_OP_ENUM(name, code, imm, sig) WASM_OP_##name = code,
     WASM_OPCODES(WASM_OP_ENUM)
@@ -252,9 +497,67 @@ enum wasm_opcode {
     WASM_OP_PREFIX_FE = 0xFE, /* threads */
 };
 
+enum wasm_opcode_fd {
+#define WASM_OP_ENUM(name, code, imm, sig) WASM_OP_FD_##name = code,
+    WASM_OPCODES_FD(WASM_OP_ENUM)
+#undef WASM_OP_ENUM
+};
+
 enum wasm_opcode_fc {
 #define WASM_OP_ENUM(name, code, imm, sig) WASM_OP_FC_##name = code,
     WASM_OPCODES_FC(WASM_OP_ENUM)
+#undef WASM_OP_ENUM
+};
+
+/* 0xFE prefix: the threads proposal (atomics), subop as a u32 LEB. Every
+ * access takes a memarg whose alignment must equal the access size
+ * (wasm_atomic_size_log2 in validate_atomic.c); atomic.fence takes a
+ * reserved 0x00 byte (kind MEMORY). */
+#define WASM_OPCODES_FE(X) \
+    X(MEMORY_ATOMIC_NOTIFY, 0x00, MEMARG, "ii:i") \
+    X(MEMORY_ATOMIC_WAIT32, 0x01, MEMARG, "iiI:i") \
+    X(MEMORY_ATOMIC_WAIT64, 0x02, MEMARG, "iII:i") \
+    X(ATOMIC_FENCE, 0x03, MEMORY, ":") \
+    X(I32_ATOMIC_LOAD, 0x10, MEMARG, "i:i") \
+    X(I64_ATOMIC_LOAD, 0x11, MEMARG, "i:I") \
+    X(I32_ATOMIC_LOAD8_U, 0x12, MEMARG, "i:i") \
+    X(I32_ATOMIC_LOAD16_U, 0x13, MEMARG, "i:i") \
+    X(I64_ATOMIC_LOAD8_U, 0x14, MEMARG, "i:I") \
+    X(I64_ATOMIC_LOAD16_U, 0x15, MEMARG, "i:I") \
+    X(I64_ATOMIC_LOAD32_U, 0x16, MEMARG, "i:I") \
+    X(I32_ATOMIC_STORE, 0x17, MEMARG, "ii:") \
+    X(I64_ATOMIC_STORE, 0x18, MEMARG, "iI:") \
+    X(I32_ATOMIC_STORE8, 0x19, MEMARG, "ii:") \
+    X(I32_ATOMIC_STORE16, 0x1A, MEMARG, "ii:") \
+    X(I64_ATOMIC_STORE8, 0x1B, MEMARG, "iI:") \
+    X(I64_ATOMIC_STORE16, 0x1C, MEMARG, "iI:") \
+    X(I64_ATOMIC_STORE32, 0x1D, MEMARG, "iI:") \
+    WASM_OPCODES_FE_RMW(X, ADD, 0x1E) \
+    WASM_OPCODES_FE_RMW(X, SUB, 0x25) \
+    WASM_OPCODES_FE_RMW(X, AND, 0x2C) \
+    WASM_OPCODES_FE_RMW(X, OR, 0x33) \
+    WASM_OPCODES_FE_RMW(X, XOR, 0x3A) \
+    WASM_OPCODES_FE_RMW(X, XCHG, 0x41) \
+    X(I32_ATOMIC_RMW_CMPXCHG, 0x48, MEMARG, "iii:i") \
+    X(I64_ATOMIC_RMW_CMPXCHG, 0x49, MEMARG, "iII:I") \
+    X(I32_ATOMIC_RMW8_CMPXCHG_U, 0x4A, MEMARG, "iii:i") \
+    X(I32_ATOMIC_RMW16_CMPXCHG_U, 0x4B, MEMARG, "iii:i") \
+    X(I64_ATOMIC_RMW8_CMPXCHG_U, 0x4C, MEMARG, "iII:I") \
+    X(I64_ATOMIC_RMW16_CMPXCHG_U, 0x4D, MEMARG, "iII:I") \
+    X(I64_ATOMIC_RMW32_CMPXCHG_U, 0x4E, MEMARG, "iII:I")
+/* The seven widths of one read-modify-write operation, from subop base. */
+#define WASM_OPCODES_FE_RMW(X, OP, base) \
+    X(I32_ATOMIC_RMW_##OP, (base) + 0, MEMARG, "ii:i") \
+    X(I64_ATOMIC_RMW_##OP, (base) + 1, MEMARG, "iI:I") \
+    X(I32_ATOMIC_RMW8_##OP##_U, (base) + 2, MEMARG, "ii:i") \
+    X(I32_ATOMIC_RMW16_##OP##_U, (base) + 3, MEMARG, "ii:i") \
+    X(I64_ATOMIC_RMW8_##OP##_U, (base) + 4, MEMARG, "iI:I") \
+    X(I64_ATOMIC_RMW16_##OP##_U, (base) + 5, MEMARG, "iI:I") \
+    X(I64_ATOMIC_RMW32_##OP##_U, (base) + 6, MEMARG, "iI:I")
+
+enum wasm_opcode_fe {
+#define WASM_OP_ENUM(name, code, imm, sig) WASM_OP_FE_##name = code,
+    WASM_OPCODES_FE(WASM_OP_ENUM)
 #undef WASM_OP_ENUM
 };
 

@@ -471,6 +471,43 @@ static int check_fc(struct validator *v)
     return apply_sig(v, wasm_opinfo_fc[sub].sig);
 }
 
+/* A SIMD instruction: immediates checked by validate_simd.c, then its signature. */
+static int check_fd(struct validator *v)
+{
+    uint32_t sub;
+    struct wasm_simd_imm imm;
+    char why[120];
+    int rc = wasm_simd_read(&v->r, &sub, &imm, why, sizeof why);
+    if (rc == WASM_SIMD_READ_FAIL)
+        return read_fail(v);
+    if (rc != 0)
+        return vfail(v, rc, "%s", why);
+    uint8_t kind = wasm_opinfo_fd[sub].imm;
+    if (kind == WASM_IMM_MEMARG || kind == WASM_IMM_MEMARG_LANE)
+        TRY(need_memory(v));
+    return apply_sig(v, wasm_opinfo_fd[sub].sig);
+}
+
+/* An atomic instruction (threads): immediates checked by validate_atomic.c,
+ * then its signature. */
+static int check_fe(struct validator *v)
+{
+    uint32_t sub, align, offset;
+    char why[120];
+    if (!(v->d->features & WASM_FEATURE_THREADS))
+        return vfail(v, FL_ERR_MALFORMED, "illegal opcode 0xfe (threads are disabled)");
+    int rc = wasm_atomic_read(&v->r, &sub, &align, &offset, why, sizeof why);
+    if (rc == WASM_ATOMIC_READ_FAIL)
+        return read_fail(v);
+    if (rc == FL_ERR_INVALID)
+        TRY(need_memory(v)); /* "unknown memory" before the alignment */
+    if (rc != 0)
+        return vfail(v, rc, "%s", why);
+    if (wasm_opinfo_fe[sub].imm == WASM_IMM_MEMARG)
+        TRY(need_memory(v));
+    return apply_sig(v, wasm_opinfo_fe[sub].sig);
+}
+
 /* Checks one instruction; *done is set when the function's final end is seen. */
 static int check_instruction(struct validator *v, bool *done)
 {
@@ -675,9 +712,9 @@ static int check_instruction(struct validator *v, bool *done)
     case WASM_OP_PREFIX_FC:
         return check_fc(v);
     case WASM_OP_PREFIX_FD:
-        return vfail(v, FL_ERR_INVALID, "SIMD instructions (0xfd prefix) are unsupported");
+        return check_fd(v);
     case WASM_OP_PREFIX_FE:
-        return vfail(v, FL_ERR_INVALID, "atomic instructions (0xfe prefix) are unsupported");
+        return check_fe(v);
     default:
         break;
     }

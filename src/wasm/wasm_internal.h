@@ -18,6 +18,7 @@
 struct wasm_decoder {
     struct wasm_module *module;
     struct fl_error *err;
+    uint32_t features;          /* enum wasm_feature bits enabled */
     const char *section;        /* name used in messages */
     uint32_t defined_func_count; /* from the function section */
     bool has_function_section;
@@ -87,5 +88,39 @@ struct wasm_opinfo {
 extern const struct wasm_opinfo wasm_opinfo_main[256];
 #define WASM_FC_COUNT 18u
 extern const struct wasm_opinfo wasm_opinfo_fc[WASM_FC_COUNT];
+
+/* SIMD (validate_simd.c): the 0xFD table, indexed by subop, and the
+ * immediates of one SIMD instruction. */
+#define WASM_FD_COUNT 256u
+extern const struct wasm_opinfo wasm_opinfo_fd[WASM_FD_COUNT];
+struct wasm_simd_imm {
+    uint32_t align, offset;
+    uint8_t lane;
+    uint8_t bytes[16]; /* v128.const value or shuffle lanes */
+};
+/* wasm_simd_read's result when a read failed (r->status says why). */
+#define WASM_SIMD_READ_FAIL 1
+/* Reads a 0xFD subop (the prefix already read) and its immediates. Returns 0;
+ * WASM_SIMD_READ_FAIL; FL_ERR_MALFORMED (unknown subop); or FL_ERR_INVALID
+ * (lane index, alignment) with the reader past the instruction. why gets the
+ * message text. */
+int wasm_simd_read(struct wasm_reader *r, uint32_t *sub, struct wasm_simd_imm *imm, char *why,
+                   size_t n);
+
+/* Threads (validate_atomic.c): the 0xFE table, indexed by subop, and the
+ * immediates of one atomic instruction. */
+#define WASM_FE_COUNT 0x4Fu
+extern const struct wasm_opinfo wasm_opinfo_fe[WASM_FE_COUNT];
+/* log2 of the access size of atomic subop sub, which is also the only
+ * alignment it accepts; 0 for atomic.fence. sub must be valid. */
+uint32_t wasm_atomic_size_log2(uint32_t sub);
+/* wasm_atomic_read's result when a read failed (r->status says why). */
+#define WASM_ATOMIC_READ_FAIL 1
+/* Reads a 0xFE subop (the prefix already read) and its immediates. Returns 0;
+ * WASM_ATOMIC_READ_FAIL; FL_ERR_MALFORMED (unknown subop, fence byte not 0);
+ * or FL_ERR_INVALID (alignment not natural) with the reader past the
+ * instruction. why gets the message text. */
+int wasm_atomic_read(struct wasm_reader *r, uint32_t *sub, uint32_t *align, uint32_t *offset,
+                     char *why, size_t n);
 
 #endif
