@@ -10,12 +10,14 @@
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <signal.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -125,41 +127,6 @@ size_t state_redis_key(const char *user, const char *key, const char *suffix, ch
 
 /* ---- Connections ---- */
 
-/* hiredis writes with write(2): a peer that went away must not raise a
- * SIGPIPE that kills the process. Block it in this thread around the I/O
- * and swallow one raised meanwhile (the process-wide disposition is not ours
- * to change). */
-struct sigpipe_guard {
-    sigset_t old;
-    bool was_pending;
-};
-
-static void sigpipe_block(struct sigpipe_guard *g)
-{
-    sigset_t set, pending;
-    sigemptyset(&set);
-    sigaddset(&set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &set, &g->old);
-    sigpending(&pending);
-    g->was_pending = sigismember(&pending, SIGPIPE);
-}
-
-static void sigpipe_unblock(struct sigpipe_guard *g)
-{
-    if (!g->was_pending) {
-        sigset_t set, pending;
-        sigemptyset(&set);
-        sigaddset(&set, SIGPIPE);
-        sigpending(&pending);
-        if (sigismember(&pending, SIGPIPE)) {
-            struct timespec zero = {0, 0};
-            while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR) {
-            }
-        }
-    }
-    pthread_sigmask(SIG_SETMASK, &g->old, NULL);
-}
-
 /* Fills err from a context's error: "redis HOST:PORT: connection refused". */
 static int conn_error(struct redis_global *r, redisContext *c, struct fl_error *err)
 {
@@ -252,42 +219,99 @@ static void conn_put(struct redis_global *r, redisContext *c)
         redisFree(c);
 }
 
+/* Room for the protocol text around one argument ("$<len>\r\n" ... "\r\n"). */
+#define ARG_HEAD_CAP 24
+
+/* Sends the iovecs with sendmsg(MSG_NOSIGNAL): a server that went away is an
+ * error, not a SIGPIPE that kills the process. Partial sends resume. */
+static int send_all(struct redis_global *r, redisContext *c, struct iovec *iov, size_t niov,
+                    struct fl_error *err)
+{
+    while (niov) {
+        struct msghdr m = {.msg_iov = iov, .msg_iovlen = niov < 1024 ? niov : 1024 /* Linux UIO_MAXIOV */};
+        ssize_t w = sendmsg(c->fd, &m, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            int e = errno;
+            c->err = REDIS_ERR_IO;
+            if (e == EAGAIN || e == EWOULDBLOCK)
+                return fl_error_set(err, FL_ERR_IO, "redis %s: send timed out after %u ms",
+                                    r->addr, r->cfg.command_timeout_ms);
+            char what[64];
+            snprintf(what, sizeof what, "%s", strerror(e));
+            what[0] = (char)tolower((unsigned char)what[0]);
+            return fl_error_set(err, FL_ERR_IO, "redis %s: %s", r->addr, what);
+        }
+        size_t left = (size_t)w;
+        while (niov && left >= iov->iov_len) {
+            left -= iov->iov_len;
+            iov++;
+            niov--;
+        }
+        if (niov) {
+            iov->iov_base = (char *)iov->iov_base + left;
+            iov->iov_len -= left;
+        }
+    }
+    return 0;
+}
+
 /* Sends n commands in one pipeline and collects their n replies into
  * replies (caller frees each with freeReplyObject). FL_ERR_IO if Redis
  * cannot be reached or the connection fails; replies are then all NULL. An
- * error reply is a reply, for the caller to look at. */
+ * error reply is a reply, for the caller to look at. Commands are written
+ * straight from the callers' buffers (hiredis would copy a 64 MiB value
+ * twice, and those copies' page faults cost more than the send); hiredis
+ * only parses the replies. */
 static int run(struct redis_global *r, const struct redis_cmd *cmds, size_t n,
                redisReply **replies, struct fl_error *err)
 {
     for (size_t i = 0; i < n; i++)
         replies[i] = NULL;
-    redisContext *c = conn_get(r, err);
-    if (!c)
-        return FL_ERR_IO;
-    struct sigpipe_guard guard;
-    sigpipe_block(&guard);
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        const char *argv[REDIS_MAX_ARGS]; /* hiredis takes a non-const array */
-        memcpy(argv, cmds[i].argv, sizeof argv);
-        if (redisAppendCommandArgv(c, cmds[i].argc, argv, cmds[i].len) != REDIS_OK)
-            rc = c->err ? conn_error(r, c, err)
-                        : fl_error_set(err, FL_ERR_NOMEM, "redis %s: out of memory", r->addr);
+    size_t nargs = 0;
+    for (size_t i = 0; i < n; i++)
+        nargs += (size_t)cmds[i].argc;
+    /* Per command a "*<argc>" head; per argument "$<len>\r\n", bytes, "\r\n". */
+    struct iovec *iov = malloc((n + 3 * nargs) * sizeof *iov);
+    char *heads = malloc((n + nargs) * ARG_HEAD_CAP);
+    if (!iov || !heads) {
+        free(iov);
+        free(heads);
+        return fl_error_set(err, FL_ERR_NOMEM, "redis %s: out of memory", r->addr);
     }
+    size_t niov = 0;
+    char *h = heads;
+    for (size_t i = 0; i < n; i++) {
+        int l = snprintf(h, ARG_HEAD_CAP, "*%d\r\n", cmds[i].argc);
+        iov[niov++] = (struct iovec){h, (size_t)l};
+        h += ARG_HEAD_CAP;
+        for (int a = 0; a < cmds[i].argc; a++) {
+            l = snprintf(h, ARG_HEAD_CAP, "$%zu\r\n", cmds[i].len[a]);
+            iov[niov++] = (struct iovec){h, (size_t)l};
+            h += ARG_HEAD_CAP;
+            if (cmds[i].len[a])
+                iov[niov++] = (struct iovec){(void *)cmds[i].argv[a], cmds[i].len[a]};
+            iov[niov++] = (struct iovec){(void *)"\r\n", 2};
+        }
+    }
+    redisContext *c = conn_get(r, err);
+    int rc = c ? send_all(r, c, iov, niov, err) : FL_ERR_IO;
+    free(iov);
+    free(heads);
     for (size_t i = 0; i < n && rc == 0; i++) {
         void *reply = NULL;
         if (redisGetReply(c, &reply) != REDIS_OK || !reply)
             rc = conn_error(r, c, err);
         replies[i] = reply;
     }
-    sigpipe_unblock(&guard);
     if (rc) {
         for (size_t i = 0; i < n; i++) {
             if (replies[i])
                 freeReplyObject(replies[i]);
             replies[i] = NULL;
         }
-        if (!c->err)
+        if (c && !c->err)
             c->err = REDIS_ERR_OTHER; /* unread replies would desynchronise it */
     }
     conn_put(r, c);
