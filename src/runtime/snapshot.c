@@ -55,13 +55,20 @@ void runtime_thread_detach(void)
 int runtime_exec_init_unbound(struct runtime_exec *exec, struct runtime_store *store,
                               uint32_t stack_cells, struct fl_error *err)
 {
-    /* runtime_exec_init takes a reference on this thread's signal stack;
-     * give it back at once, the exec is not tied to this thread. */
-    int rc = runtime_exec_init(exec, store, stack_cells, err);
-    if (rc)
-        return rc;
-    runtime_altstack_release();
-    exec->native_stack_lo = exec->native_stack_hi = 0;
+    /* As runtime_exec_init, without the thread's signal stack and native
+     * stack bounds: pthread_getattr_np reads /proc/self/maps on the main
+     * thread, which costs milliseconds once there are many mappings. */
+    memset(exec, 0, sizeof *exec);
+    exec->store = store;
+    exec->max_depth = 10000;
+    if (stack_cells == 0)
+        stack_cells = 1u << 20;
+    exec->stack = calloc(stack_cells, sizeof *exec->stack);
+    if (!exec->stack)
+        return fl_error_set(err, FL_ERR_NOMEM, "exec: cannot allocate a value stack of %u cells",
+                            stack_cells);
+    exec->stack_end = exec->stack + stack_cells;
+    runtime_signals_install();
     return FL_OK;
 }
 
