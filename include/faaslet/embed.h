@@ -77,6 +77,7 @@ enum fl_trap {
     FL_TRAP_INTERRUPTED,
     FL_TRAP_EXIT,
     FL_TRAP_HOST,
+    FL_TRAP_EXPECTED_SHARED_MEMORY, /* memory.atomic.wait on an unshared memory */
 };
 
 /* Engine settings; fl_engine_create(NULL, ...) takes the defaults (zeros). */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "interp/atomic_exec.h"
 #include "interp/interp_internal.h"
 #include "interp/numeric.h"
 
@@ -404,6 +405,13 @@ L_MEMORY_FILL: {
 }
 
     /* ---- unary ---- */
+L_ATOMIC: {
+    int rc = interp_atomic(exec, inst, fp, ip + INTERP_HANDLER_UNITS);
+    if (UNLIKELY(rc != RUNTIME_OK))
+        TRAP(rc);
+    NEXT(INTERP_ATOMIC_UNITS);
+}
+
 #define UN(NAME, EXPR)                                                            \
     L_##NAME: {                                                                   \
         uint64_t r_ = (EXPR);                                                     \

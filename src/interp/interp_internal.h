@@ -120,7 +120,9 @@
     X(TABLE_FILL, 4)  /* table i value n */ \
     X(TABLE_COPY, 5)  /* dst-table src-table d s n */ \
     X(TABLE_INIT, 5)  /* table elem d s n */ \
-    X(ELEM_DROP, 1)
+    X(ATOMIC, 6)      /* threads: subop dst addr arg1 arg2 offset (atomic_exec.h) */ \
+    X(ELEM_DROP, 1) \
+    INTERP_SIMD_OPS(X)
 
 enum interp_op {
 #define INTERP_OP_ENUM(name, n) INTERP_OP_##name,

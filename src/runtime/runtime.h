@@ -45,6 +45,7 @@ enum runtime_trap {
     RUNTIME_TRAP_INTERRUPTED,            /* timeout / runtime_exec_interrupt */
     RUNTIME_TRAP_EXIT,                   /* WASI proc_exit; exec->exit_code holds the status */
     RUNTIME_TRAP_HOST,                   /* a host function failed; exec->trap_msg says why */
+    RUNTIME_TRAP_EXPECTED_SHARED_MEMORY, /* memory.atomic.wait on an unshared memory */
     RUNTIME_TRAP_COUNT
 };
 
@@ -194,6 +195,21 @@ struct runtime_memory *runtime_memory_create(struct runtime_store *store,
 int64_t runtime_memory_grow(struct runtime_memory *memory, uint64_t delta_pages);
 /* Pointer to [addr, addr+len) in memory, or NULL if out of bounds. Never allocates. */
 void *runtime_memory_ptr(struct runtime_memory *memory, uint64_t addr, uint64_t len);
+
+/* Threads (wait.c): memory.atomic.wait32 (is64 false) / wait64 at effective
+ * address ea. Traps: RUNTIME_TRAP_UNALIGNED_ATOMIC, then
+ * RUNTIME_TRAP_MEMORY_OUT_OF_BOUNDS, then RUNTIME_TRAP_EXPECTED_SHARED_MEMORY,
+ * or RUNTIME_TRAP_INTERRUPTED if exec is interrupted while parked. Otherwise
+ * *result is 0 (woken by notify), 1 (value != expected) or 2 (timed out
+ * after timeout_ns; negative = never). Parked threads live in a process-wide
+ * parking lot keyed by (memory, ea). */
+int runtime_atomic_wait(struct runtime_exec *exec, struct runtime_memory *memory, uint64_t ea,
+                        uint64_t expected, bool is64, int64_t timeout_ns, uint32_t *result);
+/* memory.atomic.notify: wakes up to count threads parked at (memory, ea),
+ * oldest first; *woken says how many (always 0 for unshared memories).
+ * Traps as wait does for alignment and bounds. Thread-safe. */
+int runtime_atomic_notify(struct runtime_memory *memory, uint64_t ea, uint32_t count,
+                          uint32_t *woken);
 
 struct runtime_table *runtime_table_create(struct runtime_store *store,
                                            const struct wasm_tabletype *type,

@@ -21,6 +21,7 @@ const char *runtime_trap_message(int trap)
     case RUNTIME_TRAP_INTERRUPTED: return "interrupted";
     case RUNTIME_TRAP_EXIT: return "exit";
     case RUNTIME_TRAP_HOST: return "host function failed";
+    case RUNTIME_TRAP_EXPECTED_SHARED_MEMORY: return "expected shared memory";
     default: return "unknown trap";
     }
 }

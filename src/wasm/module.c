@@ -81,6 +81,12 @@ bool wasm_valtype_decode(uint8_t byte)
 int wasm_module_load(const uint8_t *bytes, size_t size, struct wasm_module **out,
                      struct fl_error *err)
 {
+    return wasm_module_load_features(bytes, size, WASM_FEATURES_ALL, out, err);
+}
+
+int wasm_module_load_features(const uint8_t *bytes, size_t size, uint32_t features,
+                              struct wasm_module **out, struct fl_error *err)
+{
     *out = NULL;
     fl_error_clear(err);
     if (!bytes && size)
@@ -102,7 +108,7 @@ int wasm_module_load(const uint8_t *bytes, size_t size, struct wasm_module **out
     m->start_func = WASM_NO_INDEX;
 
     struct fl_error local_err;
-    struct wasm_decoder d = {.module = m, .err = err ? err : &local_err};
+    struct wasm_decoder d = {.module = m, .err = err ? err : &local_err, .features = features};
     int rc = wasm_decode_module(&d);
     bool decoded = rc == 0; /* every body located, so bodies can be scanned */
     if (rc == 0 && d.has_deferred) {

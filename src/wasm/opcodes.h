@@ -561,4 +561,19 @@ enum wasm_opcode_fe {
 #undef WASM_OP_ENUM
 };
 
+/* log2 of the access size of a valid atomic subop, which is also the only
+ * alignment it accepts; 0 for atomic.fence. Loads, stores and each
+ * read-modify-write family come in seven widths in one order: i32, i64,
+ * i32 8, i32 16, i64 8, i64 16, i64 32 (WASM_OPCODES_FE_RMW). */
+static inline unsigned wasm_atomic_size_log2(unsigned sub)
+{
+    if (sub == WASM_OP_FE_MEMORY_ATOMIC_WAIT64)
+        return 3;
+    if (sub < WASM_OP_FE_ATOMIC_FENCE)
+        return 2; /* notify, wait32 */
+    if (sub < WASM_OP_FE_I32_ATOMIC_LOAD)
+        return 0;
+    return (0x2101032u >> (4 * ((sub - WASM_OP_FE_I32_ATOMIC_LOAD) % 7))) & 0xF;
+}
+
 #endif

@@ -203,6 +203,19 @@ struct wasm_module {
 int wasm_module_load(const uint8_t *bytes, size_t size, struct wasm_module **out,
                      struct fl_error *err);
 
+/* Proposals beyond WebAssembly 2.0 that a load may turn off, for running
+ * scripts written against 2.0 alone (the core spec tests). */
+enum wasm_feature {
+    WASM_FEATURE_THREADS = 1u << 0, /* shared memories, atomics, wait/notify */
+};
+#define WASM_FEATURES_ALL 0xFFFFFFFFu
+
+/* wasm_module_load with only the given features (enum wasm_feature bits);
+ * wasm_module_load is this with WASM_FEATURES_ALL. Without threads, shared
+ * limits flags and the 0xFE prefix are malformed, as in 2.0. */
+int wasm_module_load_features(const uint8_t *bytes, size_t size, uint32_t features,
+                              struct wasm_module **out, struct fl_error *err);
+
 /* Frees a module and everything it owns. NULL is fine. */
 void wasm_module_destroy(struct wasm_module *module);
 

@@ -111,9 +111,6 @@ int wasm_simd_read(struct wasm_reader *r, uint32_t *sub, struct wasm_simd_imm *i
  * immediates of one atomic instruction. */
 #define WASM_FE_COUNT 0x4Fu
 extern const struct wasm_opinfo wasm_opinfo_fe[WASM_FE_COUNT];
-/* log2 of the access size of atomic subop sub, which is also the only
- * alignment it accepts; 0 for atomic.fence. sub must be valid. */
-uint32_t wasm_atomic_size_log2(uint32_t sub);
 /* wasm_atomic_read's result when a read failed (r->status says why). */
 #define WASM_ATOMIC_READ_FAIL 1
 /* Reads a 0xFE subop (the prefix already read) and its immediates. Returns 0;
