@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "interp/atomic_exec.h"
+#include "interp/atomic_exec.h"
 #include "interp/interp_internal.h"
 #include "interp/numeric.h"
 
@@ -402,6 +403,13 @@ L_MEMORY_FILL: {
     if (n)
         memset(mb + d, v, n);
     NEXT(3);
+}
+
+L_ATOMIC: {
+    int rc = interp_atomic(exec, inst, fp, ip + INTERP_HANDLER_UNITS);
+    if (UNLIKELY(rc != RUNTIME_OK))
+        TRAP(rc);
+    NEXT(INTERP_ATOMIC_UNITS);
 }
 
     /* ---- unary ---- */
