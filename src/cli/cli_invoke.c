@@ -13,6 +13,7 @@
 #include "faaslet/faaslet.h"
 #ifdef FL_HAVE_HOST_STATE
 #include "state/state.h"
+#include "state/state_redis.h"
 #endif
 
 #include <errno.h>
@@ -30,6 +31,7 @@ static int usage(void)
             "  --timeout-ms N       wall-clock limit per call (default 60000; 0 = none)\n"
             "  --max-memory BYTES   linear memory limit per call (default: the module's)\n"
             "  --workers N          worker threads (default 4)\n"
+            "  --redis HOST:PORT    global state tier on this Redis (default: in-process)\n"
             "  --store DIR          function store (default $FAASLET_STORE,\n"
             "                       $XDG_DATA_HOME/faaslet or ~/.local/share/faaslet)\n"
             "prints the output on stdout and \"return value: N\" on stderr; exit status 0\n"
@@ -50,7 +52,8 @@ static bool parse_u64(const char *s, uint64_t *out)
 
 int cli_invoke(int argc, char **argv)
 {
-    const char *store_opt = NULL, *input = NULL, *input_file = NULL, *cmdline = NULL;
+    const char *store_opt = NULL, *redis_opt = NULL, *input = NULL, *input_file = NULL,
+               *cmdline = NULL;
     uint64_t timeout_ms = 60000, max_memory = 0, workers = 4;
     const char *pos[2];
     int npos = 0;
@@ -75,6 +78,8 @@ int cli_invoke(int argc, char **argv)
         bool ok = true;
         if (!strcmp(a, "--store"))
             store_opt = v;
+        else if (!strcmp(a, "--redis"))
+            redis_opt = v;
         else if (!strcmp(a, "--input"))
             input = v;
         else if (!strcmp(a, "--input-file"))
@@ -124,13 +129,28 @@ int cli_invoke(int argc, char **argv)
         .faaslet = {.max_memory = max_memory},
     };
 #ifdef FL_HAVE_HOST_STATE
-    struct state_store *state = state_store_create(NULL, &err);
+    struct state_store_options state_opts = {0};
+    if (redis_opt) {
+        state_opts.global = state_global_redis_create_addr(redis_opt, &err);
+        if (!state_opts.global) {
+            fprintf(stderr, "faaslet invoke: state: %s\n", err.msg);
+            free(in);
+            return 1;
+        }
+    }
+    struct state_store *state = state_store_create(&state_opts, &err);
     if (!state) {
         fprintf(stderr, "faaslet invoke: state: %s\n", err.msg);
         free(in);
         return 1;
     }
     cfg.faaslet.state = state;
+#else
+    if (redis_opt) {
+        fprintf(stderr, "faaslet invoke: --redis: this build has no state imports\n");
+        free(in);
+        return 2;
+    }
 #endif
     int status = 1;
     struct exec *exec = exec_create(&cfg, &err);
