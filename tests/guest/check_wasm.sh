@@ -31,7 +31,7 @@ elif grep -qx _faasm_zygote <<<"$exports"; then
 fi
 # wasm-ld wraps exports in constructor calls when the start code does not
 # call them itself; faaslet's crt1 must prevent that (snapshots need it).
-if printf '%s\n' "$dump" | grep -q 'command_export'; then
+if grep -q 'command_export' <<<"$dump"; then
   echo "$wasm: exports are wrapped in command_export constructors"; status=1
 fi
 [ $status -eq 0 ] && echo "$wasm: imports and exports ok"

@@ -14,9 +14,13 @@ cd "$work"
 ln -s "$bin/faaslet-c++" my-c++
 ./my-c++ -O1 "$funcs/hello_cpp.cpp" -o hello_cpp.wasm
 FAASLET_STACK_SIZE=65536 "$bin/faaslet-cc" "$funcs/counter.c" -o counter.wasm -Wl,--max-memory=16777216
-wasm-objdump -x echo.wasm | grep -q '_start' || { echo "echo.wasm: no _start"; exit 1; }
-wasm-objdump -x counter.wasm | grep -q 'max=256' || { echo "counter.wasm: -Wl,--max-memory did not override"; exit 1; }
-wasm-objdump -x counter.wasm | grep -q 'i32=65536' || { echo "counter.wasm: FAASLET_STACK_SIZE ignored"; exit 1; }
+# Dump first, then grep: with pipefail, `grep -q` closing the pipe early makes
+# wasm-objdump die of SIGPIPE and fails the test at random.
+echo_dump=$(wasm-objdump -x echo.wasm)
+counter_dump=$(wasm-objdump -x counter.wasm)
+grep -q '_start' <<<"$echo_dump" || { echo "echo.wasm: no _start"; exit 1; }
+grep -q 'max=256' <<<"$counter_dump" || { echo "counter.wasm: -Wl,--max-memory did not override"; exit 1; }
+grep -q 'i32=65536' <<<"$counter_dump" || { echo "counter.wasm: FAASLET_STACK_SIZE ignored"; exit 1; }
 
 mkdir proj
 cat > proj/CMakeLists.txt <<'CM'
