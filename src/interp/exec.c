@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "interp/atomic_exec.h"
-#include "interp/atomic_exec.h"
 #include "interp/interp_internal.h"
 #include "interp/numeric.h"
 
@@ -413,13 +412,6 @@ L_ATOMIC: {
 }
 
     /* ---- unary ---- */
-L_ATOMIC: {
-    int rc = interp_atomic(exec, inst, fp, ip + INTERP_HANDLER_UNITS);
-    if (UNLIKELY(rc != RUNTIME_OK))
-        TRAP(rc);
-    NEXT(INTERP_ATOMIC_UNITS);
-}
-
 #define UN(NAME, EXPR)                                                            \
     L_##NAME: {                                                                   \
         uint64_t r_ = (EXPR);                                                     \

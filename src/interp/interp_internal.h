@@ -121,9 +121,7 @@
     X(TABLE_COPY, 5)  /* dst-table src-table d s n */ \
     X(TABLE_INIT, 5)  /* table elem d s n */ \
     X(ATOMIC, 6)      /* threads: subop dst addr arg1 arg2 offset (atomic_exec.h) */ \
-    X(ATOMIC, 6)      /* threads: subop dst addr arg1 arg2 offset (atomic_exec.h) */ \
-    X(ELEM_DROP, 1) \
-    INTERP_SIMD_OPS(X)
+    X(ELEM_DROP, 1)
 
 enum interp_op {
 #define INTERP_OP_ENUM(name, n) INTERP_OP_##name,
