@@ -231,8 +231,36 @@ static int parse_message(const cJSON *obj, struct http_message *msg, bool base64
     return FL_OK;
 }
 
+/* Offset of the first \u0000 escape inside a JSON string, or -1. cJSON
+ * would cut the string there, silently changing a name or an input. */
+static long find_nul_escape(const char *text, size_t len)
+{
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        if (!in_string) {
+            in_string = text[i] == '"';
+            continue;
+        }
+        if (text[i] == '"') {
+            in_string = false;
+        } else if (text[i] == '\\' && i + 1 < len) {
+            if (text[i + 1] == 'u' && i + 5 < len && !strncmp(text + i + 2, "0000", 4))
+                return (long)i;
+            i++; /* the escaped character */
+        }
+    }
+    return -1;
+}
+
 static cJSON *parse_json(const char *text, size_t len, const char *what, struct fl_error *err)
 {
+    long nul = find_nul_escape(text, len);
+    if (nul >= 0) {
+        fl_error_set(err, FL_ERR_ARG,
+                     "%s: \\u0000 at byte %ld: NUL characters are not allowed in strings", what,
+                     nul);
+        return NULL;
+    }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
     if (!root) {
