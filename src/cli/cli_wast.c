@@ -403,7 +403,7 @@ static bool parse_value(const cJSON *j, struct wast_value *v, bool expected)
         if (!cJSON_IsString(lane) || !cJSON_IsArray(value))
             return false;
         static const char *lanes[] = {"i8", "i16", "i32", "i64", "f32", "f64"};
-        static const char codes[] = "bhildf";
+        static const char codes[] = "bhilfd";
         static const unsigned widths[] = {1, 2, 4, 8, 4, 8};
         int k = -1;
         for (int i = 0; i < 6; i++)

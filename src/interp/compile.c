@@ -21,6 +21,7 @@ struct entry {
     bool wide;       /* CONST: 64-bit payload */
     uint32_t local;  /* LOCAL: its slot */
     uint64_t value;  /* CONST */
+    bool vhi;        /* the high cell of a v128 (its low cell is the entry below) */
 };
 
 enum frame_kind { FRAME_FUNC, FRAME_BLOCK, FRAME_LOOP, FRAME_IF };
@@ -35,6 +36,8 @@ struct frame {
     uint32_t else_pos;     /* IF: offset operand of the false branch, or NONE */
     uint32_t else_instr;
     uint32_t fixups;       /* head of the list of forward branches to patch at end */
+    const uint8_t *ptypes, *rtypes; /* param/result value types, to mark v128s */
+    uint32_t npv, nrv;     /* their counts (nparams/nresults count cells) */
 };
 
 /* A branch offset to patch: code[pos] = target - instr. */
@@ -49,6 +52,10 @@ struct comp {
     struct fl_error *err;
     struct wasm_reader r;
     uint32_t L;            /* local cells */
+    const struct wasm_functype *ft;
+    const struct wasm_func *wf;
+    uint32_t nlocals;      /* wasm locals (params included) */
+    uint32_t *local_cell;  /* wasm local -> its first cell; NULL when the same (no v128) */
 
     uint32_t *code;
     size_t len, cap;
@@ -210,6 +217,33 @@ static void push_const(struct comp *c, uint64_t v, bool wide)
     }
 }
 
+/* Cells n values of these types take. */
+static uint32_t cells_of(const uint8_t *types, uint32_t n)
+{
+    uint32_t cells = 0;
+    for (uint32_t i = 0; i < n; i++)
+        cells += wasm_valtype_cells(types[i]);
+    return cells;
+}
+
+/* Marks which entries from height h on are v128 high cells, for n values. */
+static void mark_v128(struct comp *c, uint32_t h, const uint8_t *types, uint32_t n)
+{
+    for (uint32_t i = 0; i < n && !c->failed && h < c->sh; i++) {
+        c->st[h++].vhi = false;
+        if (types[i] == WASM_TYPE_V128 && h < c->sh)
+            c->st[h++].vhi = true;
+    }
+}
+
+/* Type of wasm local x (validated: x < nlocals); *cell gets its first cell. */
+static uint8_t local_info(const struct comp *c, uint32_t x, uint32_t *cell)
+{
+    *cell = c->local_cell ? c->local_cell[x] : x;
+    uint32_t np = c->ft->param_count;
+    return x < np ? c->ft->types[x] : c->wf->local_types[x - np];
+}
+
 static bool can_pop(struct comp *c, uint32_t n)
 {
     uint32_t floor = c->nfr ? c->fr[c->nfr - 1].height : 0;
@@ -272,26 +306,34 @@ static uint8_t rd_u8(struct comp *c)
     return v;
 }
 
-/* A block type: params and results in cells. */
-static bool rd_blocktype(struct comp *c, uint32_t *np, uint32_t *nr)
+/* A block type: params and results in cells, and their value types. */
+struct blocktype {
+    uint32_t np, nr;
+    const uint8_t *pt, *rt;
+    uint32_t npv, nrv;
+};
+
+static bool rd_blocktype(struct comp *c, struct blocktype *bt)
 {
+    static const uint8_t singles[] = {WASM_TYPE_I32, WASM_TYPE_I64, WASM_TYPE_F32,
+                                      WASM_TYPE_F64, WASM_TYPE_V128, WASM_TYPE_FUNCREF,
+                                      WASM_TYPE_EXTERNREF};
     int64_t v = 0;
+    memset(bt, 0, sizeof *bt);
+    bt->pt = bt->rt = singles;
     if (!wasm_read_s33(&c->r, &v)) {
         fail(c, FL_ERR_MALFORMED, wasm_read_status_text(c->r.status));
         return false;
     }
-    if (v == -64) {
-        *np = *nr = 0;
+    if (v == -64)
         return true;
-    }
     if (v < 0) {
         uint8_t t = (uint8_t)(v & 0x7F);
-        if (t == WASM_TYPE_V128) {
-            fail(c, FL_ERR_INVALID, "v128 is not supported by the interpreter yet");
-            return false;
-        }
-        *np = 0;
-        *nr = 1;
+        for (size_t i = 0; i < sizeof singles; i++)
+            if (singles[i] == t)
+                bt->rt = &singles[i];
+        bt->nrv = 1;
+        bt->nr = wasm_valtype_cells(t);
         return true;
     }
     if ((uint64_t)v >= c->m->type_count) {
@@ -299,13 +341,12 @@ static bool rd_blocktype(struct comp *c, uint32_t *np, uint32_t *nr)
         return false;
     }
     const struct wasm_functype *t = &c->m->types[v];
-    for (uint32_t i = 0; i < t->param_count + t->result_count; i++)
-        if (t->types[i] == WASM_TYPE_V128) {
-            fail(c, FL_ERR_INVALID, "v128 is not supported by the interpreter yet");
-            return false;
-        }
-    *np = t->param_count;
-    *nr = t->result_count;
+    bt->pt = t->types;
+    bt->npv = t->param_count;
+    bt->rt = t->types + t->param_count;
+    bt->nrv = t->result_count;
+    bt->np = cells_of(bt->pt, bt->npv);
+    bt->nr = cells_of(bt->rt, bt->nrv);
     return true;
 }
 
@@ -757,11 +798,13 @@ static void do_call(struct comp *c, uint32_t fi)
         return;
     }
     const struct wasm_functype *t = &c->m->types[c->m->funcs[fi].type_index];
-    if (!can_pop(c, t->param_count))
+    uint32_t pc = cells_of(t->types, t->param_count);
+    uint32_t rc = cells_of(t->types + t->param_count, t->result_count);
+    if (!can_pop(c, pc))
         return;
-    for (uint32_t i = c->sh - t->param_count; i < c->sh; i++)
+    for (uint32_t i = c->sh - pc; i < c->sh; i++)
         materialize(c, i);
-    uint32_t args = slot_of_h(c, c->sh - t->param_count);
+    uint32_t args = slot_of_h(c, c->sh - pc);
     if (fi < c->m->import_func_count) {
         emit_op(c, INTERP_OP_CALL_IMPORT);
         emit_u(c, fi);
@@ -775,9 +818,10 @@ static void do_call(struct comp *c, uint32_t fi)
             c->max_h = c->sh + INTERP_FRAME_RECORD_CELLS;
     }
     barrier(c);
-    c->sh -= t->param_count;
-    for (uint32_t i = 0; i < t->result_count; i++)
+    c->sh -= pc;
+    for (uint32_t i = 0; i < rc; i++)
         push_slot(c);
+    mark_v128(c, c->sh - rc, t->types + t->param_count, t->result_count);
 }
 
 static void do_call_indirect(struct comp *c)
@@ -791,24 +835,27 @@ static void do_call_indirect(struct comp *c)
         return;
     }
     const struct wasm_functype *t = &c->m->types[ti];
-    if (!can_pop(c, t->param_count + 1))
+    uint32_t pc = cells_of(t->types, t->param_count);
+    uint32_t rc = cells_of(t->types + t->param_count, t->result_count);
+    if (!can_pop(c, pc + 1))
         return;
     uint32_t idx = read_slot(c, c->sh - 1);
     c->sh--;
-    for (uint32_t i = c->sh - t->param_count; i < c->sh; i++)
+    for (uint32_t i = c->sh - pc; i < c->sh; i++)
         materialize(c, i);
     emit_op(c, INTERP_OP_CALL_INDIRECT);
     emit_u(c, table);
     emit_u(c, ti);
     emit_u(c, idx);
-    emit_u(c, slot_of_h(c, c->sh - t->param_count));
+    emit_u(c, slot_of_h(c, c->sh - pc));
     emit_u(c, slot_of_h(c, c->sh));
     if (c->sh + INTERP_FRAME_RECORD_CELLS > c->max_h)
         c->max_h = c->sh + INTERP_FRAME_RECORD_CELLS;
     barrier(c);
-    c->sh -= t->param_count;
-    for (uint32_t i = 0; i < t->result_count; i++)
+    c->sh -= pc;
+    for (uint32_t i = 0; i < rc; i++)
         push_slot(c);
+    mark_v128(c, c->sh - rc, t->types + t->param_count, t->result_count);
 }
 
 static struct frame *label(struct comp *c, uint32_t depth)
@@ -902,9 +949,10 @@ static void do_br_table(struct comp *c)
 
 static void do_block(struct comp *c, int kind)
 {
-    uint32_t np, nr;
-    if (!rd_blocktype(c, &np, &nr) || !can_pop(c, kind == FRAME_IF ? np + 1 : np))
+    struct blocktype bt;
+    if (!rd_blocktype(c, &bt) || !can_pop(c, kind == FRAME_IF ? bt.np + 1 : bt.np))
         return;
+    uint32_t np = bt.np, nr = bt.nr;
     struct cond k;
     if (kind == FRAME_IF)
         prepare_cond(c, true, &k);
@@ -913,6 +961,10 @@ static void do_block(struct comp *c, int kind)
     struct frame *fr = push_frame(c, kind, np, nr);
     if (!fr)
         return;
+    fr->ptypes = bt.pt;
+    fr->npv = bt.npv;
+    fr->rtypes = bt.rt;
+    fr->nrv = bt.nrv;
     if (kind == FRAME_LOOP) {
         fr->loop_pos = (uint32_t)c->len;
     } else if (kind == FRAME_IF) {
@@ -953,6 +1005,7 @@ static void do_else(struct comp *c)
     while (!c->failed && c->sh < fr->height + fr->nparams)
         push_slot(c);
     reset_to_slots(c, fr->height + fr->nparams);
+    mark_v128(c, fr->height, fr->ptypes, fr->npv);
 }
 
 static void do_end(struct comp *c)
@@ -972,15 +1025,50 @@ static void do_end(struct comp *c)
         patch_fixups(c, fr->fixups);
     barrier(c);
     uint32_t height = fr->height, nr = fr->nresults;
+    const uint8_t *rtypes = fr->rtypes;
+    uint32_t nrv = fr->nrv;
     c->nfr--;
     c->sh = height;
     for (uint32_t i = 0; i < nr; i++)
         push_slot(c);
+    mark_v128(c, height, rtypes, nrv);
+}
+
+#include "interp/compile_simd.h"
+
+/* local.set / local.tee of wasm local x (a v128 is two cell stores). */
+static void do_local_set_tee(struct comp *c, uint32_t x, bool tee)
+{
+    if (x >= c->nlocals) {
+        fail(c, FL_ERR_INVALID, "unknown local");
+        return;
+    }
+    uint32_t cell;
+    if (local_info(c, x, &cell) != WASM_TYPE_V128) {
+        do_local_set(c, cell, tee);
+        return;
+    }
+    if (!can_pop(c, 2))
+        return;
+    do_local_set(c, cell + 1, false);
+    do_local_set(c, cell, false);
+    for (uint32_t k = 0; tee && k < 2; k++) {
+        struct entry *e = push_entry(c);
+        if (e) {
+            e->kind = ENTRY_LOCAL;
+            e->local = cell + k;
+            e->vhi = k == 1;
+        }
+    }
 }
 
 /* Handles one instruction of dead code: only nesting matters. */
 static void skip_dead(struct comp *c, uint8_t op, uint32_t *depth)
 {
+    if (op == WASM_OP_PREFIX_FD) {
+        skip_fd(c);
+        return;
+    }
     if (op == WASM_OP_BLOCK || op == WASM_OP_LOOP || op == WASM_OP_IF) {
         (*depth)++;
         skip_kind(c, WASM_IMM_BLOCK);
@@ -993,6 +1081,8 @@ static void skip_dead(struct comp *c, uint8_t op, uint32_t *depth)
     int kind;
     if (op == WASM_OP_PREFIX_FC)
         kind = imm_kind_fc(rd_u32(c));
+    else if (op == WASM_OP_PREFIX_FE)
+        kind = rd_u32(c) == WASM_OP_FE_ATOMIC_FENCE ? WASM_IMM_MEMORY : WASM_IMM_MEMARG;
     else
         kind = imm_kind(op);
     if (kind < 0 || !skip_kind(c, kind))
@@ -1081,8 +1171,6 @@ static void compile_fc(struct comp *c)
         do_sink(c, INTERP_OP_TABLE_COPY, 3, imm, 2);
         break;
     case WASM_OP_FC_TABLE_GROW: {
-    else if (op == WASM_OP_PREFIX_FE)
-        kind = rd_u32(c) == WASM_OP_FE_ATOMIC_FENCE ? WASM_IMM_MEMORY : WASM_IMM_MEMARG;
         uint32_t t = rd_u32(c);
         if (!can_pop(c, 2))
             break;
@@ -1113,94 +1201,6 @@ static void compile_fc(struct comp *c)
     }
 }
 
-static void compile_op(struct comp *c, uint8_t op)
-{
-    switch (op) {
-    case WASM_OP_UNREACHABLE:
-        emit_op(c, INTERP_OP_UNREACHABLE);
-        set_unreachable(c);
-        break;
-    case WASM_OP_NOP:
-        break;
-    case WASM_OP_BLOCK: do_block(c, FRAME_BLOCK); break;
-    case WASM_OP_LOOP: do_block(c, FRAME_LOOP); break;
-    case WASM_OP_IF: do_block(c, FRAME_IF); break;
-    case WASM_OP_ELSE: do_else(c); break;
-    case WASM_OP_END: do_end(c); break;
-    case WASM_OP_BR: {
-        struct frame *fr = label(c, rd_u32(c));
-        if (!fr || !can_pop(c, label_arity(fr)))
-            break;
-        emit_moves_and_jump(c, fr);
-        set_unreachable(c);
-        break;
-    }
-    case WASM_OP_BR_IF: do_br_if(c, rd_u32(c)); break;
-    case WASM_OP_BR_TABLE: do_br_table(c); break;
-    case WASM_OP_RETURN:
-        if (!can_pop(c, c->fr[0].nresults))
-            break;
-        emit_moves_and_jump(c, &c->fr[0]);
-        set_unreachable(c);
-        break;
-    case WASM_OP_CALL: do_call(c, rd_u32(c)); break;
-    case WASM_OP_CALL_INDIRECT: do_call_indirect(c); break;
-    case WASM_OP_DROP:
-        if (can_pop(c, 1)) {
-            c->sh--;
-            barrier(c);
-        }
-        break;
-    case WASM_OP_SELECT_T: {
-        uint32_t n = rd_u32(c);
-        for (uint32_t i = 0; i < n && !c->failed; i++)
-            if (rd_u8(c) == WASM_TYPE_V128)
-                fail(c, FL_ERR_INVALID, "v128 is not supported by the interpreter yet");
-    }
-        /* fall through */
-    case WASM_OP_SELECT: {
-        if (c->failed || !can_pop(c, 3))
-            break;
-        uint32_t h = c->sh - 3;
-        uint32_t a = read_slot(c, h), b = read_slot(c, h + 1), cond = read_slot(c, h + 2);
-        c->sh = h;
-        uint32_t dst = push_slot(c);
-        emit_op(c, INTERP_OP_SELECT);
-        emit_u(c, dst);
-        mark_dst(c, h);
-        emit_u(c, a);
-        emit_u(c, b);
-        emit_u(c, cond);
-        break;
-    }
-    case WASM_OP_LOCAL_GET: {
-        uint32_t x = rd_u32(c);
-        if (c->failed)
-            break;
-        if (x >= c->L) {
-            fail(c, FL_ERR_INVALID, "unknown local");
-            break;
-        }
-        struct entry *e = push_entry(c);
-        if (e) {
-            e->kind = ENTRY_LOCAL;
-            e->local = x;
-        }
-        break;
-    }
-    case WASM_OP_LOCAL_SET: do_local_set(c, rd_u32(c), false); break;
-    case WASM_OP_LOCAL_TEE: do_local_set(c, rd_u32(c), true); break;
-    case WASM_OP_GLOBAL_GET: {
-        uint32_t g = rd_u32(c);
-        uint32_t dst = push_slot(c);
-        emit_op(c, INTERP_OP_GLOBAL_GET);
-        emit_u(c, dst);
-        mark_dst(c, c->sh - 1);
-        emit_u(c, g);
-        break;
-    }
-    case WASM_OP_GLOBAL_SET: {
-        uint32_t g = rd_u32(c);
 /* An atomic instruction (threads): one ATOMIC op (atomic_exec.h) whose
  * operands and result follow the 0xFE table's signature. */
 static void compile_fe(struct comp *c)
@@ -1246,6 +1246,112 @@ static void compile_fe(struct comp *c)
     emit_u(c, offset);
 }
 
+static void compile_op(struct comp *c, uint8_t op)
+{
+    switch (op) {
+    case WASM_OP_UNREACHABLE:
+        emit_op(c, INTERP_OP_UNREACHABLE);
+        set_unreachable(c);
+        break;
+    case WASM_OP_NOP:
+        break;
+    case WASM_OP_BLOCK: do_block(c, FRAME_BLOCK); break;
+    case WASM_OP_LOOP: do_block(c, FRAME_LOOP); break;
+    case WASM_OP_IF: do_block(c, FRAME_IF); break;
+    case WASM_OP_ELSE: do_else(c); break;
+    case WASM_OP_END: do_end(c); break;
+    case WASM_OP_BR: {
+        struct frame *fr = label(c, rd_u32(c));
+        if (!fr || !can_pop(c, label_arity(fr)))
+            break;
+        emit_moves_and_jump(c, fr);
+        set_unreachable(c);
+        break;
+    }
+    case WASM_OP_BR_IF: do_br_if(c, rd_u32(c)); break;
+    case WASM_OP_BR_TABLE: do_br_table(c); break;
+    case WASM_OP_RETURN:
+        if (!can_pop(c, c->fr[0].nresults))
+            break;
+        emit_moves_and_jump(c, &c->fr[0]);
+        set_unreachable(c);
+        break;
+    case WASM_OP_CALL: do_call(c, rd_u32(c)); break;
+    case WASM_OP_CALL_INDIRECT: do_call_indirect(c); break;
+    case WASM_OP_DROP:
+        if (can_pop(c, 1)) {
+            c->sh -= c->st[c->sh - 1].vhi && c->sh >= 2 ? 2 : 1;
+            barrier(c);
+        }
+        break;
+    case WASM_OP_SELECT_T: {
+        uint32_t n = rd_u32(c);
+        for (uint32_t i = 0; i < n && !c->failed; i++)
+            rd_u8(c);
+    }
+        /* fall through */
+    case WASM_OP_SELECT: {
+        if (c->failed || !can_pop(c, 3))
+            break;
+        if (c->st[c->sh - 2].vhi) {
+            do_select_v128(c);
+            break;
+        }
+        uint32_t h = c->sh - 3;
+        uint32_t a = read_slot(c, h), b = read_slot(c, h + 1), cond = read_slot(c, h + 2);
+        c->sh = h;
+        uint32_t dst = push_slot(c);
+        emit_op(c, INTERP_OP_SELECT);
+        emit_u(c, dst);
+        mark_dst(c, h);
+        emit_u(c, a);
+        emit_u(c, b);
+        emit_u(c, cond);
+        break;
+    }
+    case WASM_OP_LOCAL_GET: {
+        uint32_t x = rd_u32(c);
+        if (c->failed)
+            break;
+        if (x >= c->nlocals) {
+            fail(c, FL_ERR_INVALID, "unknown local");
+            break;
+        }
+        uint32_t cell;
+        uint32_t n = wasm_valtype_cells(local_info(c, x, &cell));
+        for (uint32_t k = 0; k < n; k++) {
+            struct entry *e = push_entry(c);
+            if (e) {
+                e->kind = ENTRY_LOCAL;
+                e->local = cell + k;
+                e->vhi = k == 1;
+            }
+        }
+        break;
+    }
+    case WASM_OP_LOCAL_SET: do_local_set_tee(c, rd_u32(c), false); break;
+    case WASM_OP_LOCAL_TEE: do_local_set_tee(c, rd_u32(c), true); break;
+    case WASM_OP_GLOBAL_GET: {
+        uint32_t g = rd_u32(c);
+        if (!c->failed && g < c->m->global_count &&
+            c->m->globals[g].type.type == WASM_TYPE_V128) {
+            do_global_v128(c, g, false);
+            break;
+        }
+        uint32_t dst = push_slot(c);
+        emit_op(c, INTERP_OP_GLOBAL_GET);
+        emit_u(c, dst);
+        mark_dst(c, c->sh - 1);
+        emit_u(c, g);
+        break;
+    }
+    case WASM_OP_GLOBAL_SET: {
+        uint32_t g = rd_u32(c);
+        if (!c->failed && g < c->m->global_count &&
+            c->m->globals[g].type.type == WASM_TYPE_V128) {
+            do_global_v128(c, g, true);
+            break;
+        }
         do_sink(c, INTERP_OP_GLOBAL_SET, 1, &g, 1);
         break;
     }
@@ -1340,8 +1446,11 @@ static void compile_fe(struct comp *c)
     case WASM_OP_PREFIX_FC:
         compile_fc(c);
         break;
+    case WASM_OP_PREFIX_FE:
+        compile_fe(c);
+        break;
     case WASM_OP_PREFIX_FD:
-        fail(c, FL_ERR_INVALID, "SIMD is not supported by the interpreter yet");
+        compile_fd(c);
         break;
     default:
         fail(c, FL_ERR_INVALID, "unsupported instruction");
@@ -1365,18 +1474,28 @@ int interp_compile_func(struct interp_module *imodule, struct interp_func *f,
     c.last_dst_h = NONE;
     wasm_reader_init(&c.r, m->bytes, wf->body, wf->body + wf->body_size);
 
-    for (uint32_t i = 0; i < t->param_count + t->result_count; i++)
-        if (t->types[i] == WASM_TYPE_V128)
-            return fail(&c, FL_ERR_INVALID, "v128 is not supported by the interpreter yet");
-    for (uint32_t i = 0; i < wf->local_count; i++)
-        if (wf->local_types[i] == WASM_TYPE_V128)
-            return fail(&c, FL_ERR_INVALID, "v128 is not supported by the interpreter yet");
-    c.L = t->param_count + wf->local_count;
-    f->param_cells = t->param_count;
-    f->result_cells = t->result_count;
+    c.ft = t;
+    c.wf = wf;
+    c.nlocals = t->param_count + wf->local_count;
+    uint32_t param_cells = cells_of(t->types, t->param_count);
+    uint32_t local_cells = param_cells + cells_of(wf->local_types, wf->local_count);
+    if (local_cells != c.nlocals) {
+        /* v128 locals take two cells: map local indices to cells. */
+        c.local_cell = malloc((size_t)c.nlocals * sizeof *c.local_cell);
+        if (!c.local_cell)
+            return fail(&c, FL_ERR_NOMEM, "out of memory");
+        uint32_t cell = 0;
+        for (uint32_t x = 0; x < c.nlocals; x++) {
+            c.local_cell[x] = cell;
+            cell += wasm_valtype_cells(local_info(&c, x, &(uint32_t){0}));
+        }
+    }
+    c.L = local_cells;
+    f->param_cells = param_cells;
+    f->result_cells = cells_of(t->types + t->param_count, t->result_count);
     f->local_cells = c.L;
 
-    struct frame *fr = push_frame(&c, FRAME_FUNC, 0, t->result_count);
+    struct frame *fr = push_frame(&c, FRAME_FUNC, 0, f->result_cells);
     if (fr)
         fr->height = 0;
     while (!c.failed && c.nfr > 0) {
@@ -1407,6 +1526,7 @@ int interp_compile_func(struct interp_module *imodule, struct interp_func *f,
     free(c.st);
     free(c.fr);
     free(c.fx);
+    free(c.local_cell);
     if (c.failed) {
         free(c.code);
         return err ? err->code : FL_ERR_INVALID;
@@ -1446,9 +1566,6 @@ struct interp_module *interp_module_compile(const struct wasm_module *module,
     return im;
 }
 
-    case WASM_OP_PREFIX_FE:
-        compile_fe(c);
-        break;
 void interp_module_destroy(struct interp_module *imodule)
 {
     if (!imodule)

@@ -11,6 +11,7 @@
 #include "interp/atomic_exec.h"
 #include "interp/interp_internal.h"
 #include "interp/numeric.h"
+#include "interp/simd_lanes.h"
 
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -714,6 +715,8 @@ L_TABLE_INIT: {
 L_ELEM_DROP:
     inst->elem_dropped[OP(0)] = 1;
     NEXT(1);
+
+#include "interp/simd_exec.h"
 
 trapped:
     exec->trap_func = cur->func_index;

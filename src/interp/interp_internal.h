@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "interp/interp.h"
+#include "interp/simd_ops.h"
 
 /* Cells a call site reserves above its arguments for the return record
  * (return ip, caller frame, caller function, result destination). */
@@ -121,7 +122,8 @@
     X(TABLE_COPY, 5)  /* dst-table src-table d s n */ \
     X(TABLE_INIT, 5)  /* table elem d s n */ \
     X(ATOMIC, 6)      /* threads: subop dst addr arg1 arg2 offset (atomic_exec.h) */ \
-    X(ELEM_DROP, 1)
+    X(ELEM_DROP, 1) \
+    INTERP_SIMD_OPS(X)
 
 enum interp_op {
 #define INTERP_OP_ENUM(name, n) INTERP_OP_##name,
