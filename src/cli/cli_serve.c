@@ -28,6 +28,8 @@ static int usage(FILE *out)
             "  --threads N          HTTP event threads of the invoke server (default 2)\n"
             "  --timeout-ms N       wall-clock limit per call (default 60000; 0 = none)\n"
             "  --max-memory BYTES   linear memory limit per call (default: the module's)\n"
+            "  --bounds-checked     explicit bounds checks and small memory reservations\n"
+            "                       (for very many warm Faaslets) instead of guard pages\n"
             "  --max-body BYTES     largest request body (default %u)\n"
             "  --max-results N      async results kept for polling (default %u)\n"
             "  --drain-ms N         how long SIGTERM waits for calls in flight\n"
@@ -58,10 +60,15 @@ int cli_serve(int argc, char **argv)
     uint64_t workers = cpus > 0 ? (uint64_t)cpus : 2, threads = 2, timeout_ms = 60000;
     uint64_t max_memory = 0, max_body = HTTP_DEFAULT_MAX_BODY;
     uint64_t max_results = HTTP_DEFAULT_MAX_RESULTS, drain_ms = UINT64_MAX;
+    bool bounds_checked = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help"))
             return usage(stdout);
+        if (!strcmp(a, "--bounds-checked")) {
+            bounds_checked = true;
+            continue;
+        }
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) {
             fprintf(stderr, "faaslet serve: %s needs a value\n", a);
@@ -136,7 +143,7 @@ int cli_serve(int argc, char **argv)
         .files_dir = files,
         .workers = (uint32_t)workers,
         .timeout_ms = (uint32_t)timeout_ms,
-        .faaslet = {.max_memory = max_memory, .state = state},
+        .faaslet = {.max_memory = max_memory, .bounds_checked = bounds_checked, .state = state},
     };
     int status = 1;
     struct http_server *server = NULL;
