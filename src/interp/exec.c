@@ -280,7 +280,9 @@ L_CALL_INDIRECT: {
     }
     if (UNLIKELY(!type_matches(inst, im, fn, OP(1))))
         TRAP(RUNTIME_TRAP_INDIRECT_CALL_TYPE_MISMATCH);
-    if (fn->instance == inst && fn->invoke == interp_invoke && !fn->host_fn)
+    /* A per-thread clone runs its origin's functions as its own (runtime.h). */
+    if ((fn->instance == inst || (inst->origin && fn->instance == inst->origin)) &&
+        fn->invoke == interp_invoke && !fn->host_fn)
         ENTER((const struct interp_func *)fn->code, fp + OP(3), fp + OP(4),
               ip + INTERP_HANDLER_UNITS + 5);
     CALL_OUT(fn, fp + OP(3));

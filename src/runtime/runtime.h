@@ -127,6 +127,10 @@ struct runtime_instance {
     void *tier_module;                 /* the tier's compiled module */
     void *tier_instance;               /* the tier's per-instance data (from tier->instance_init) */
     void *user_data;                   /* embedder's (WASI context, Faaslet) */
+    /* A per-thread clone (runtime_instance_clone): the instance it clones,
+     * whose functions (in tables, ref.func) tiers run as the clone's own, so
+     * they see the clone's globals. NULL for ordinary instances. */
+    struct runtime_instance *origin;
 };
 
 /* How a tier plugs into instantiation. */
@@ -267,6 +271,62 @@ void runtime_exec_interrupt(struct runtime_exec *exec);
 /* Calls func from the host: installs fault recovery (guard-page hits become
  * RUNTIME_TRAP_MEMORY_OUT_OF_BOUNDS) and returns RUNTIME_OK or the trap. */
 int runtime_call(struct runtime_exec *exec, struct runtime_func *func, uint64_t *cells);
+
+/* ---- Threads (thread.c): running an instance's code on several threads ----
+ * wasm threads share one instance's memory and table but each needs its own
+ * stack pointer (the __stack_pointer global LLVM keeps the shadow stack in)
+ * and call stack. A clone is a small per-thread instance: it shares the
+ * origin's memories, tables, imported objects, segment state and compiled
+ * code, and owns a copy of every global the module defines (taken from the
+ * origin's current values) plus an entry runtime_func per function. Each
+ * thread runs its clone on its own runtime_exec. See docs/ARCHITECTURE.md. */
+
+/* Makes a clone of origin (itself not a clone) for one thread; the caller
+ * owns it (runtime_instance_clone_destroy, before the store goes). Only
+ * tiers that honour instance->origin can run clones (the interpreter);
+ * others get FL_ERR_ARG. */
+int runtime_instance_clone(struct runtime_instance *origin, struct runtime_instance **out,
+                           struct fl_error *err);
+void runtime_instance_clone_destroy(struct runtime_instance *clone);
+
+/* Sets defined, mutable global global_index of clone to value (its first
+ * cell). FL_ERR_ARG if it is imported (shared), immutable or absent. */
+int runtime_clone_set_global(struct runtime_instance *clone, uint32_t global_index,
+                             uint64_t value, struct fl_error *err);
+
+/* The global that holds the shadow stack pointer: an exported global named
+ * "__stack_pointer", else global 0 if it is a defined mutable i32 (where
+ * LLVM puts it), else WASM_NO_INDEX. Never allocates. */
+uint32_t runtime_module_stack_pointer(const struct wasm_module *module);
+
+/* Calls function func_index (any function of the clone's module) in clone on
+ * exec, from the host, like runtime_call. Cells per the calling convention. */
+int runtime_call_in_clone(struct runtime_exec *exec, struct runtime_instance *clone,
+                          uint32_t func_index, uint64_t *cells);
+
+/* What runtime_thread_spawn runs. */
+struct runtime_thread_start {
+    struct runtime_instance *instance; /* the origin; the thread gets a clone of it */
+    uint32_t func_index;               /* function to run */
+    const uint64_t *args;              /* its parameter cells (copied) */
+    uint32_t stack_pointer_global;     /* set in the clone first, or WASM_NO_INDEX */
+    uint64_t stack_pointer;            /* that global's value: the thread's stack top */
+    uint32_t stack_cells;              /* interpreter value stack (0 = default) */
+};
+struct runtime_thread;
+
+/* Starts a host thread that runs start->func_index on a fresh clone with its
+ * own exec. *out is owned by the caller until runtime_thread_join. */
+int runtime_thread_spawn(const struct runtime_thread_start *start, struct runtime_thread **out,
+                         struct fl_error *err);
+/* Waits for the thread, copies its result cells into results (may be NULL),
+ * the trap text into trap_msg (may be NULL; n bytes), frees it and its
+ * clone. Returns RUNTIME_OK or the trap that ended the call. */
+int runtime_thread_join(struct runtime_thread *thread, uint64_t *results, char *trap_msg,
+                        size_t n);
+/* Asks the thread's call to stop with RUNTIME_TRAP_INTERRUPTED (also wakes
+ * it from memory.atomic.wait within ~10 ms). Thread-safe. */
+void runtime_thread_interrupt(struct runtime_thread *thread);
 
 /* Named imports: maps (module, name) to externs, then instantiates modules
  * against it. */
