@@ -95,7 +95,7 @@ int cli_serve(int argc, char **argv)
         else if (!strcmp(a, "--max-body"))
             ok = parse_u64(v, &max_body) && max_body >= 1 && max_body <= (1ull << 32);
         else if (!strcmp(a, "--max-results"))
-            ok = parse_u64(v, &max_results) && max_results >= 1 && max_results <= 100000000;
+            ok = parse_u64(v, &max_results) && max_results >= 1 && max_results <= 10000000;
         else if (!strcmp(a, "--drain-ms"))
             ok = parse_u64(v, &drain_ms) && drain_ms <= INT32_MAX;
         else if (!strcmp(a, "--log-level"))
