@@ -20,3 +20,15 @@ if(FL_REDIS_SERVER)
 else()
   message(WARNING "redis-server not found: the Redis state tests are skipped (scripts/setup installs it)")
 endif()
+
+# Separate `faaslet invoke --redis` processes running a guest function
+# (funcs/state_shared.c) share one Redis.
+if(FL_REDIS_SERVER AND TARGET faaslet_exec AND COMMAND fl_add_faaslet_func)
+  fl_add_faaslet_func(state_func_state_shared OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/funcs/state_shared.wasm
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/funcs/state_shared.c)
+  add_test(NAME state.redis.faaslet_processes_share_state_through_redis
+    COMMAND ${CMAKE_CURRENT_LIST_DIR}/redis_processes.sh $<TARGET_FILE:faaslet>
+            ${CMAKE_CURRENT_BINARY_DIR}/funcs/state_shared.wasm ${FL_REDIS_SERVER})
+  set_tests_properties(state.redis.faaslet_processes_share_state_through_redis
+    PROPERTIES TIMEOUT 180 LABELS redis)
+endif()
