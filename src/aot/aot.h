@@ -27,7 +27,9 @@ struct aot_options {
 /* Compiled code of one module, loaded into the process. */
 struct aot_module;
 
-/* Fills opts with the defaults (O2, guard pages, interrupt checks, no cache). */
+/* Fills opts with the defaults (O2, guard pages, interrupt checks, no cache),
+ * adjusted by $FAASLET_AOT_FLAGS ("O0".."O3", "no-interrupt-checks",
+ * "bounds-checks"). */
 void aot_options_default(struct aot_options *opts);
 
 /* The default cache folder: $FAASLET_CACHE, else $XDG_CACHE_HOME/faaslet,

@@ -21,6 +21,18 @@ void aot_options_default(struct aot_options *opts)
     memset(opts, 0, sizeof *opts);
     opts->opt_level = 2;
     opts->interrupt_checks = true;
+    /* For experiments and benchmarks without a flag in every front end:
+     * FAASLET_AOT_FLAGS="O3 no-interrupt-checks bounds-checks". */
+    const char *env = getenv("FAASLET_AOT_FLAGS");
+    if (!env)
+        return;
+    if (strstr(env, "no-interrupt-checks"))
+        opts->interrupt_checks = false;
+    if (strstr(env, "bounds-checks"))
+        opts->bounds_checks = true;
+    const char *o = strstr(env, "O");
+    if (o && o[1] >= '0' && o[1] <= '3')
+        opts->opt_level = o[1] - '0';
 }
 
 static int write_file(const char *path, const uint8_t *data, size_t n, struct fl_error *err)

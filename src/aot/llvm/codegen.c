@@ -732,8 +732,7 @@ static void do_block(struct cg *cg, uint8_t op, const struct cg_bt *bt)
         cg->sp -= bt->np;
         for (uint32_t i = 0; i < bt->np; i++)
             cg_push(cg, fr->hphis[i]);
-        emit_interrupt_check(cg);
-        return;
+        return; /* the interrupt poll comes after optimisation (poll.c) */
     }
     /* if */
     LLVMValueRef cond = cg_pop(cg);
@@ -1183,6 +1182,14 @@ static int compile_function(struct cg *cg, uint32_t func_index)
         LLVMValueRef init = i < t->param_count ? LLVMGetParam(cg->fn, 2 + i) : LLVMConstNull(lt);
         LLVMBuildStore(cg->b, init, cg->locals[i]);
     }
+    if (cg->opt->interrupt_checks) {
+        /* The polls added after optimisation (poll.c) read vmctx and thread;
+         * an empty asm "uses" them so LLVM never passes undef for them when
+         * the optimised body alone would not need them. Emits nothing. */
+        LLVMTypeRef at = LLVMFunctionType(cg->t_void, (LLVMTypeRef[]){cg->t_ptr, cg->t_ptr}, 2, 0);
+        LLVMValueRef use = LLVMGetInlineAsm(at, "", 0, "r,r", 3, 1, 0, LLVMInlineAsmDialectATT, 0);
+        LLVMBuildCall2(cg->b, at, use, (LLVMValueRef[]){cg->vmctx, cg->thread}, 2, "");
+    }
     cg->mem_base = NULL;
     if (cg->m->memory_count)
         cg->mem_base = VMCTX_PTR(cg, mem_base);
@@ -1315,7 +1322,11 @@ static int declare_functions(struct cg *cg)
         char name[32];
         snprintf(name, sizeof name, "f%u", i);
         LLVMValueRef fn = LLVMAddFunction(cg->mod, name, cg->fn_types[ti]);
-        LLVMSetLinkage(fn, LLVMInternalLinkage);
+        /* Not internal: LLVM would drop unused vmctx/thread parameters,
+         * which the loop polls added after optimisation need. Hidden keeps
+         * calls direct and the symbols out of the dynamic table. */
+        LLVMSetLinkage(fn, LLVMExternalLinkage);
+        LLVMSetVisibility(fn, LLVMHiddenVisibility);
         add_fn_attr(cg, fn, "nounwind", 0);
         /* Recursion must use native stack so that the stack check sees it:
          * no tail-call elimination, no sibling calls. */

@@ -92,6 +92,10 @@ int aotc_error(struct fl_error *err, int code, const char *fmt, ...) __attribute
 int aot_codegen_module(LLVMContextRef ctx, const struct wasm_module *m, const struct aot_options *opts,
                        LLVMModuleRef *out, struct fl_error *err);
 
+/* Puts an interrupt poll on every loop back-edge of the compiled functions
+ * of an optimised module (poll.c). */
+int aot_insert_polls(LLVMContextRef ctx, LLVMModuleRef mod, struct fl_error *err);
+
 /* Records a codegen failure (first one wins). */
 void cg_fail(struct cg *cg, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

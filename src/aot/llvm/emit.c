@@ -107,6 +107,8 @@ int aot_llvm_compile_object(uint32_t abi_version, const struct wasm_module *modu
             }
         }
     }
+    if (!rc && opts->interrupt_checks)
+        rc = aot_insert_polls(ctx, mod, err);
     if (!rc) {
         LLVMMemoryBufferRef buf = NULL;
         char *msg = NULL;
