@@ -4,7 +4,8 @@
  * itself on that call's waiter list and switches back to its worker with
  * the executor lock still held (the worker releases it), so a completion
  * can only re-queue a fiber that has really left its worker. A timer thread
- * interrupts calls that run past their deadline.
+ * interrupts calls that run past their deadline and wakes calls whose
+ * guest sleeps (a min-heap by wake time), so sleeping calls hold no thread.
  *
  * Locking: exec->lock guards the registry, the run queue, every call's
  * status/waiters/children and the idle lists; a function entry's load_lock
@@ -28,6 +29,7 @@
 #define DEFAULT_MAX_DEPTH 64u
 #define DEFAULT_MAX_CHAINED 100000u
 #define DEFAULT_IDLE 64u
+#define DEFAULT_VALUE_CELLS (1u << 20) /* as the runtime's default value stack */
 
 struct fn_entry {
     struct fn_entry *next;
@@ -48,17 +50,12 @@ struct idle_faaslet {
     struct faaslet *faaslet;
 };
 
-struct call_fiber {
-    struct exec_fiber fiber;
-    struct call_fiber *next_free;
-};
-
 struct call {
     struct exec_msg msg;              /* status, output, rv: exec->lock once running */
     struct call *hash_next;
     struct call *queue_next;          /* run queue */
     struct exec *exec;
-    struct call_fiber *fiber;         /* while started and not finished */
+    struct exec_fiber *fiber;         /* while started and not finished */
     struct faaslet *faaslet;          /* while running; exec->lock */
     struct call *waiters;             /* calls parked awaiting this one */
     struct call *wait_next;           /* link in the waiters list of waiting_on */
@@ -72,6 +69,8 @@ struct call {
     uint64_t deadline_ns;             /* monotonic; 0 = none */
     struct call *timer_next, *timer_prev;
     bool in_timer;
+    uint64_t wake_ns;                 /* monotonic; while in the sleepers heap */
+    uint32_t sleep_slot;              /* 1-based index in exec->sleepers, 0 = not sleeping */
     void (*on_finish)(void *data, uint32_t id); /* exec_request's, submitted calls only */
     void *on_finish_data;
 };
@@ -79,7 +78,7 @@ struct call {
 struct worker {
     struct exec *exec;
     pthread_t thread;
-    ucontext_t ctx;
+    struct exec_fiber_ctx ctx;
     bool started;
 };
 
@@ -95,8 +94,10 @@ struct exec {
     struct call *buckets[CALL_BUCKETS];
     struct call *queue_head, *queue_tail;
     struct call *timers;              /* calls with deadlines, unsorted */
+    struct call **sleepers;           /* min-heap by wake_ns, 1-based (slot 0 unused) */
+    uint32_t sleeper_count, sleeper_cap;
     struct fn_entry *functions;
-    struct call_fiber *free_fibers;
+    struct exec_fiber_pool *fibers;
     _Atomic uint32_t next_id;
     bool stop;
     struct worker *workers;
@@ -465,12 +466,86 @@ static void wake_parked(struct exec *e, struct call *c)
     enqueue(e, c);
 }
 
+/* ---- sleepers: a binary min-heap of calls by wake time (exec->lock) ------- */
+
+static void heap_set(struct exec *e, uint32_t i, struct call *c)
+{
+    e->sleepers[i] = c;
+    c->sleep_slot = i;
+}
+
+static void heap_up(struct exec *e, uint32_t i)
+{
+    struct call *c = e->sleepers[i];
+    while (i > 1 && e->sleepers[i / 2]->wake_ns > c->wake_ns) {
+        heap_set(e, i, e->sleepers[i / 2]);
+        i /= 2;
+    }
+    heap_set(e, i, c);
+}
+
+static void heap_down(struct exec *e, uint32_t i)
+{
+    struct call *c = e->sleepers[i];
+    for (;;) {
+        uint32_t k = 2 * i;
+        if (k > e->sleeper_count)
+            break;
+        if (k < e->sleeper_count && e->sleepers[k + 1]->wake_ns < e->sleepers[k]->wake_ns)
+            k++;
+        if (e->sleepers[k]->wake_ns >= c->wake_ns)
+            break;
+        heap_set(e, i, e->sleepers[k]);
+        i = k;
+    }
+    heap_set(e, i, c);
+}
+
+static bool sleeper_add(struct exec *e, struct call *c, uint64_t wake_ns)
+{
+    if (e->sleeper_count + 1 >= e->sleeper_cap) {
+        uint32_t cap = e->sleeper_cap ? e->sleeper_cap * 2 : 256;
+        struct call **h = realloc(e->sleepers, cap * sizeof *h);
+        if (!h)
+            return false;
+        e->sleepers = h;
+        e->sleeper_cap = cap;
+    }
+    c->wake_ns = wake_ns;
+    e->sleepers[++e->sleeper_count] = c;
+    heap_up(e, e->sleeper_count);
+    if (c->sleep_slot == 1) /* earlier than what the timer waits for */
+        pthread_cond_signal(&e->timer_cv);
+    return true;
+}
+
+static void sleeper_remove(struct exec *e, struct call *c)
+{
+    uint32_t i = c->sleep_slot;
+    if (!i)
+        return;
+    c->sleep_slot = 0;
+    struct call *last = e->sleepers[e->sleeper_count--];
+    if (last == c)
+        return;
+    heap_set(e, i, last);
+    heap_up(e, i);
+    heap_down(e, last->sleep_slot);
+}
+
 static void *timer_main(void *arg)
 {
     struct exec *e = arg;
     pthread_mutex_lock(&e->lock);
     while (!e->stop) {
         uint64_t now = now_ns(CLOCK_MONOTONIC), next = 0;
+        while (e->sleeper_count && e->sleepers[1]->wake_ns <= now) {
+            struct call *c = e->sleepers[1];
+            sleeper_remove(e, c);
+            enqueue(e, c);
+        }
+        if (e->sleeper_count)
+            next = e->sleepers[1]->wake_ns;
         for (struct call *c = e->timers, *n; c; c = n) {
             n = c->timer_next;
             if (c->deadline_ns <= now) {
@@ -479,6 +554,10 @@ static void *timer_main(void *arg)
                 if (c->faaslet)
                     faaslet_interrupt(c->faaslet);
                 wake_parked(e, c);
+                if (c->sleep_slot) {
+                    sleeper_remove(e, c);
+                    enqueue(e, c);
+                }
             } else if (!next || c->deadline_ns < next) {
                 next = c->deadline_ns;
             }
@@ -560,7 +639,7 @@ static void park(struct call *c)
     struct exec *e = c->exec;
     e->stats.calls_blocked++;
     struct runtime_exec *saved = runtime_exec_swap_current(NULL);
-    exec_fiber_switch_out(&c->fiber->fiber, false);
+    exec_fiber_switch_out(c->fiber, false);
     /* Possibly on another thread now: the fault handler must see our exec. */
     runtime_exec_swap_current(saved);
     pthread_mutex_lock(&e->lock);
@@ -601,6 +680,35 @@ static int host_await(void *data, struct runtime_exec *rexec, uint32_t id, int32
                 memcpy(*out, child->msg.output, child->msg.output_len);
         }
     }
+    pthread_mutex_unlock(&e->lock);
+    return rc;
+}
+
+/* Parks the call until ns have passed (or its deadline): the worker runs
+ * other calls meanwhile. */
+static int host_sleep(void *data, struct runtime_exec *rexec, uint64_t ns)
+{
+    struct call *c = data;
+    struct exec *e = c->exec;
+    if (ns == 0)
+        return atomic_load(&rexec->interrupt) ? RUNTIME_TRAP_INTERRUPTED : 0;
+    uint64_t now = now_ns(CLOCK_MONOTONIC);
+    uint64_t wake = ns > UINT64_MAX - now ? UINT64_MAX : now + ns;
+    pthread_mutex_lock(&e->lock);
+    if (atomic_load(&rexec->interrupt) || c->timed_out) {
+        pthread_mutex_unlock(&e->lock);
+        return RUNTIME_TRAP_INTERRUPTED;
+    }
+    if (!sleeper_add(e, c, wake)) {
+        /* No room in the heap: sleep on this thread instead. */
+        pthread_mutex_unlock(&e->lock);
+        struct timespec ts = {(time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !atomic_load(&rexec->interrupt))
+            ;
+        return atomic_load(&rexec->interrupt) ? RUNTIME_TRAP_INTERRUPTED : 0;
+    }
+    park(c);
+    int rc = atomic_load(&rexec->interrupt) || c->timed_out ? RUNTIME_TRAP_INTERRUPTED : 0;
     pthread_mutex_unlock(&e->lock);
     return rc;
 }
@@ -672,7 +780,7 @@ static void run_call(struct exec *e, struct call *c)
         pthread_mutex_unlock(&e->lock);
     }
 
-    struct faaslet_host host = {c, host_chain, host_await, host_conf_flag};
+    struct faaslet_host host = {c, host_chain, host_await, host_conf_flag, host_sleep};
     struct faaslet_call fc = {
         .user = m->user,
         .input = m->input,
@@ -680,8 +788,10 @@ static void run_call(struct exec *e, struct call *c)
         .func_ptr = m->func_ptr,
         .cmdline = m->cmdline,
         .host = &host,
-        .stack_lo = (uintptr_t)c->fiber->fiber.stack_lo,
-        .stack_hi = (uintptr_t)c->fiber->fiber.stack_lo + c->fiber->fiber.stack_size,
+        .stack_lo = (uintptr_t)c->fiber->stack_lo,
+        .stack_hi = (uintptr_t)c->fiber->stack_lo + c->fiber->stack_size,
+        .value_stack = c->fiber->values,
+        .value_stack_cells = c->fiber->value_cells,
     };
     pthread_mutex_lock(&e->lock);
     c->faaslet = f;
@@ -752,7 +862,7 @@ static void fiber_main(void *arg)
     drop_children(e, c);
     pthread_cond_broadcast(&e->done_cv);
     /* The worker recycles the fiber and frees orphans, with the lock held. */
-    exec_fiber_switch_out(&c->fiber->fiber, true);
+    exec_fiber_switch_out(c->fiber, true);
 }
 
 /* Frees a finished call nobody will read and tells its submitter it is done
@@ -790,18 +900,8 @@ static void *worker_main(void *arg)
         if (!e->queue_head)
             e->queue_tail = NULL;
         if (!c->fiber) {
-            struct call_fiber *cf = e->free_fibers;
-            if (cf) {
-                e->free_fibers = cf->next_free;
-            } else {
-                cf = calloc(1, sizeof *cf);
-                if (cf && exec_fiber_init(&cf->fiber, e->config.fiber_stack, &err) != FL_OK) {
-                    free(cf);
-                    cf = NULL;
-                }
-                if (cf)
-                    e->stats.fibers_created++;
-            }
+            struct exec_fiber *cf = exec_fiber_pool_take(e->fibers, &err);
+            e->stats.fibers_created = exec_fiber_pool_size(e->fibers);
             if (!cf) {
                 set_failure(&c->msg, "exec: cannot allocate a fiber for the call");
                 c->done = true;
@@ -810,15 +910,14 @@ static void *worker_main(void *arg)
                 continue;
             }
             c->fiber = cf;
-            exec_fiber_prepare(&cf->fiber, fiber_main, c);
+            exec_fiber_prepare(cf, fiber_main, c);
         }
         pthread_mutex_unlock(&e->lock);
-        exec_fiber_switch_in(&c->fiber->fiber, &w->ctx);
+        exec_fiber_switch_in(c->fiber, &w->ctx);
         /* The fiber came back parked or finished, with e->lock held. */
         runtime_exec_swap_current(NULL);
         if (c->done) {
-            c->fiber->next_free = e->free_fibers;
-            e->free_fibers = c->fiber;
+            exec_fiber_pool_give(e->fibers, c->fiber);
             c->fiber = NULL;
             notify_finish(e, c);
         }
@@ -858,6 +957,14 @@ struct exec *exec_create(const struct exec_config *config, struct fl_error *err)
         snprintf(e->files_dir, sizeof e->files_dir, "%s", cfg->files_dir);
     cfg->store_dir = e->store_dir;
     cfg->files_dir = e->files_dir[0] ? e->files_dir : NULL;
+    e->fibers = exec_fiber_pool_create(cfg->fiber_stack,
+                                       cfg->faaslet.stack_cells ? cfg->faaslet.stack_cells
+                                                                : DEFAULT_VALUE_CELLS,
+                                       err);
+    if (!e->fibers) {
+        free(e);
+        return NULL;
+    }
     if (gethostname(e->hostname, sizeof e->hostname - 1) != 0)
         snprintf(e->hostname, sizeof e->hostname, "localhost");
     atomic_init(&e->next_id, 1);
@@ -918,22 +1025,14 @@ void exec_destroy(struct exec *e)
         while (e->buckets[b]) {
             struct call *c = e->buckets[b];
             e->buckets[b] = c->hash_next;
-            if (c->fiber) {
-                exec_fiber_fini(&c->fiber->fiber);
-                free(c->fiber);
-            }
             if (c->faaslet)
                 faaslet_destroy(c->faaslet);
             free(c->children);
             exec_msg_fini(&c->msg);
             free(c);
         }
-    while (e->free_fibers) {
-        struct call_fiber *cf = e->free_fibers;
-        e->free_fibers = cf->next_free;
-        exec_fiber_fini(&cf->fiber);
-        free(cf);
-    }
+    exec_fiber_pool_destroy(e->fibers);
+    free(e->sleepers);
     while (e->functions) {
         struct fn_entry *fn = e->functions;
         e->functions = fn->next;

@@ -1,7 +1,9 @@
-/* faaslet.c: a Faaslet's life: built from a proto-faaslet (instance + WASI +
- * host interface), restored from the snapshot copy-on-write, one call at a
- * time, and a reset to the snapshot after each call so nothing of a call
- * (memory, globals, tables, open files, state mappings) reaches the next. */
+/* faaslet.c: a Faaslet's life: restored from a proto-faaslet (a clone of
+ * its template instance in the proto's store + a WASI context + the
+ * snapshot's memory, globals and tables), one call at a time, and a reset to
+ * the snapshot after each call so nothing of a call (memory, globals, tables,
+ * open files, state mappings) reaches the next. The template itself is built
+ * here too, by a full instantiation through a linker. */
 #define _GNU_SOURCE
 #include "faaslet/faaslet_internal.h"
 #include "runtime/snapshot.h"
@@ -48,6 +50,28 @@ static void remember_fds(struct faaslet *f)
         f->pristine_fds[i] = f->wasi->fds[i].host_fd;
 }
 
+/* An execution context in proto's store; its value stack comes per call. */
+static void exec_setup(struct faaslet *f)
+{
+    memset(&f->exec, 0, sizeof f->exec);
+    f->exec.store = f->proto->store;
+    f->exec.max_depth = 10000;
+}
+
+int faaslet_own_stack(struct faaslet *f, struct fl_error *err)
+{
+    uint32_t cells = f->proto->config.stack_cells ? f->proto->config.stack_cells : 1u << 20;
+    if (!f->own_stack) {
+        f->own_stack = calloc(cells, sizeof *f->own_stack);
+        if (!f->own_stack)
+            return fl_error_set(err, FL_ERR_NOMEM,
+                                "faaslet: cannot allocate a value stack of %u cells", cells);
+    }
+    f->exec.stack = f->own_stack;
+    f->exec.stack_end = f->own_stack + cells;
+    return FL_OK;
+}
+
 struct faaslet *faaslet_instantiate(struct faaslet_proto *proto, struct fl_error *err)
 {
     struct faaslet *f = calloc(1, sizeof *f);
@@ -58,28 +82,29 @@ struct faaslet *faaslet_instantiate(struct faaslet_proto *proto, struct fl_error
     f->proto = proto;
     f->idle_call.func_ptr = -1;
     f->call = &f->idle_call;
-    f->store = runtime_store_create();
-    f->linker = f->store ? runtime_linker_create(f->store) : NULL;
-    if (!f->linker) {
-        fl_error_set(err, FL_ERR_NOMEM, "faaslet: out of memory");
+    f->store = proto->store;
+    exec_setup(f);
+    struct runtime_linker *linker = NULL;
+    if (faaslet_own_stack(f, err))
         goto fail;
-    }
-    runtime_store_set_guard_pages(f->store, !proto->config.bounds_checked);
-    if (runtime_exec_init_unbound(&f->exec, f->store, proto->config.stack_cells, err))
-        goto fail;
-    f->exec_ready = true;
     f->wasi = new_wasi(proto, 0, NULL, err);
     if (!f->wasi)
         goto fail;
     remember_fds(f);
-    if (wasi_define_imports(f->linker, f->store, f->wasi, err) || faaslet_host_define(f, err))
+    linker = runtime_linker_create(f->store);
+    if (!linker) {
+        fl_error_set(err, FL_ERR_NOMEM, "faaslet: out of memory");
         goto fail;
-    int rc = runtime_linker_instantiate(f->linker, proto->module, &interp_tier, proto->code,
-                                        &f->exec, &f->instance, err);
+    }
+    if (wasi_define_imports(linker, f->store, f->wasi, err) || faaslet_host_define(f, linker, err))
+        goto fail;
+    int rc = runtime_linker_instantiate(linker, proto->module, &interp_tier, proto->code, &f->exec,
+                                        &f->instance, err);
     if (rc) {
         fl_error_prefix(err, "%s/%s", proto->user, proto->function);
         goto fail;
     }
+    runtime_linker_destroy(linker);
     f->instance->user_data = f;
     f->start = export_func(f->instance, "_start", 0, 0);
     f->call_ptr = export_func(f->instance, "_faasm_call_ptr", 1, 1);
@@ -87,6 +112,7 @@ struct faaslet *faaslet_instantiate(struct faaslet_proto *proto, struct fl_error
     f->zygote = export_func(f->instance, "_faasm_zygote", 0, 1);
     return f;
 fail:
+    runtime_linker_destroy(linker);
     faaslet_destroy(f);
     return NULL;
 }
@@ -96,13 +122,18 @@ void faaslet_destroy(struct faaslet *f)
     if (!f)
         return;
 #ifdef FL_HAVE_HOST_STATE
-    if (f->state_ready)
+    if (f->state_ready) {
+        /* Detach shared state pages from the memory before its slot is
+         * reused (a call abandoned mid-way may still have some mapped). */
+        faaslet_state_call_end(&f->state, f->memory);
         faaslet_state_ctx_fini(&f->state);
+    }
 #endif
-    if (f->exec_ready)
-        runtime_exec_fini_unbound(&f->exec);
-    runtime_linker_destroy(f->linker);
-    runtime_store_destroy(f->store);
+    if (f->cloned) {
+        runtime_instance_replica_free(f->instance);
+        runtime_memory_pool_give(f->proto->pool, f->memory, f->pristine);
+    }
+    free(f->own_stack);
     wasi_ctx_destroy(f->wasi);
     free(f);
 }
@@ -159,23 +190,76 @@ static void apply_snapshot_objects(struct faaslet *f)
 int faaslet_reset(struct faaslet *f, struct fl_error *err)
 {
     struct faaslet_proto *p = f->proto;
-    if (p->memfd >= 0) {
-        int rc = runtime_memory_map_cow(f->instance->memories[0], p->memfd, p->memory_bytes, err);
+    f->pristine = false;
+    if (f->instance->module->memory_count && !f->fresh_memory) {
+        struct runtime_memory *mem = f->instance->memories[0];
+        int rc = p->copy_restore
+                     ? runtime_memory_restore_pages(mem, p->memory_bytes, p->page_offsets,
+                                                    p->page_data, p->page_count, err)
+                     : runtime_memory_map_cow(mem, p->memfd, p->memory_bytes, err);
         if (rc)
             return rc;
     }
+    f->fresh_memory = false;
     apply_snapshot_objects(f);
-    return reset_wasi(f, 0, NULL, err);
+    int rc = reset_wasi(f, 0, NULL, err);
+    /* Only the copying restore leaves memory the same for every Faaslet
+     * (copy-on-write maps carry private pages of their own). */
+    f->pristine = rc == FL_OK && p->copy_restore;
+    return rc;
+}
+
+static struct runtime_func *func_at(struct runtime_instance *in, int64_t index)
+{
+    return index < 0 ? NULL : in->funcs[index];
 }
 
 struct faaslet *faaslet_create(struct faaslet_proto *proto, struct fl_error *err)
 {
-    struct faaslet *f = faaslet_instantiate(proto, err);
-    if (f && faaslet_reset(f, err)) {
-        faaslet_destroy(f);
+    struct faaslet *f = calloc(1, sizeof *f);
+    if (!f) {
+        fl_error_set(err, FL_ERR_NOMEM, "faaslet: out of memory");
         return NULL;
     }
+    f->proto = proto;
+    f->idle_call.func_ptr = -1;
+    f->call = &f->idle_call;
+    f->store = proto->store;
+    exec_setup(f);
+    f->wasi = new_wasi(proto, 0, NULL, err);
+    if (!f->wasi)
+        goto fail;
+    remember_fds(f);
+    if (proto->module->memory_count) {
+        f->memory = runtime_memory_pool_take(proto->pool, &f->fresh_memory, err);
+        if (!f->memory)
+            goto fail;
+        f->fresh_memory = f->fresh_memory && proto->copy_restore;
+    }
+    f->instance = runtime_instance_replica(proto->tmpl->instance, proto->imports, f->memory, err);
+    if (!f->instance) {
+        runtime_memory_pool_give(proto->pool, f->memory, f->fresh_memory);
+        goto fail;
+    }
+    f->cloned = true;
+    f->instance->user_data = f;
+    f->start = func_at(f->instance, proto->start_index);
+    f->call_ptr = func_at(f->instance, proto->call_ptr_index);
+    f->init = func_at(f->instance, proto->init_index);
+    f->zygote = func_at(f->instance, proto->zygote_index);
+#ifdef FL_HAVE_HOST_STATE
+    if (proto->config.state) {
+        if (faaslet_state_ctx_init(&f->state, proto->config.state, f->wasi, err))
+            goto fail;
+        f->state_ready = true;
+    }
+#endif
+    if (faaslet_reset(f, err))
+        goto fail;
     return f;
+fail:
+    faaslet_destroy(f);
+    return NULL;
 }
 
 void faaslet_describe_trap(struct faaslet *f, int trap, char *buf, size_t n)
@@ -260,7 +344,15 @@ int faaslet_run(struct faaslet *f, struct faaslet_call *c, struct fl_error *err)
         fail_call(c, 0, err->msg);
         return faaslet_reset(f, err);
     }
+    if (c->value_stack && c->value_stack_cells) {
+        f->exec.stack = c->value_stack;
+        f->exec.stack_end = c->value_stack + c->value_stack_cells;
+    } else if (faaslet_own_stack(f, err)) {
+        fail_call(c, 0, err->msg);
+        return faaslet_reset(f, err);
+    }
     f->call = c;
+    f->pristine = false;
     f->exec.native_stack_lo = c->stack_lo;
     f->exec.native_stack_hi = c->stack_hi;
 #ifdef FL_HAVE_HOST_STATE
@@ -302,6 +394,8 @@ int faaslet_run(struct faaslet *f, struct faaslet_call *c, struct fl_error *err)
 #endif
     f->call = &f->idle_call;
     f->exec.native_stack_lo = f->exec.native_stack_hi = 0;
+    /* Never keep a pointer into the caller's stack between calls. */
+    f->exec.stack = f->exec.stack_end = NULL;
     return faaslet_reset(f, err);
 }
 

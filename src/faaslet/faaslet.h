@@ -52,7 +52,7 @@ int faaslet_read_file(const char *path, uint8_t **out, size_t *len, struct fl_er
 struct faaslet_config {
     uint64_t max_memory;      /* bytes of linear memory a call may reach; 0 = the module's max */
     bool bounds_checked;      /* small reservations (max_memory) instead of 8 GiB guarded ones */
-    uint32_t stack_cells;     /* interpreter value stack per Faaslet; 0 = runtime default */
+    uint32_t stack_cells;     /* interpreter value stack per call; 0 = 1M cells */
     const char *root_dir;     /* host directory preopened as "/" (NULL: no filesystem) */
     struct state_store *state;/* state imports' store (NULL: state imports trap) */
 };
@@ -87,6 +87,10 @@ struct faaslet_host {
                  size_t *out_len);
     /* Value of a boolean configuration flag (false if unknown). */
     bool (*conf_flag)(void *data, const char *key);
+    /* Optional (NULL: WASI sleeps block the thread): sleeps ns nanoseconds
+     * without holding the thread (a guest's clock poll_oneoff). Returns 0, or
+     * RUNTIME_TRAP_INTERRUPTED if the call was interrupted meanwhile. */
+    int (*sleep)(void *data, struct runtime_exec *exec, uint64_t ns);
 };
 
 /* One call, described by the caller; results filled by faaslet_call. */
@@ -98,6 +102,8 @@ struct faaslet_call {
     const char *cmdline;      /* argv[1..] split on spaces; may be NULL */
     const struct faaslet_host *host; /* NULL: chaining and await are refused */
     uintptr_t stack_lo, stack_hi; /* native stack the call runs on (0: unknown) */
+    uint64_t *value_stack;    /* interpreter value stack for this call (NULL: the Faaslet's own) */
+    uint32_t value_stack_cells;
     /* results */
     uint8_t *output;          /* malloc'd; caller frees (faaslet_call_fini) */
     size_t output_len;
@@ -107,7 +113,9 @@ struct faaslet_call {
     char error[FAASLET_MAX_ERROR];
 };
 
-/* Restores a new Faaslet from proto (copy-on-write snapshot). Owned by the
+/* Restores a new Faaslet from proto: a clone of the proto's instance with
+ * the snapshot's memory (mapped copy-on-write, or its few pages copied in
+ * bounds-checked mode), globals and tables. Thread-safe. Owned by the
  * caller; destroy before proto. */
 struct faaslet *faaslet_create(struct faaslet_proto *proto, struct fl_error *err);
 void faaslet_destroy(struct faaslet *faaslet);

@@ -17,6 +17,8 @@ struct faaslet_table_snapshot {
     int64_t *funcs;
 };
 
+struct runtime_memory_pool;
+
 struct faaslet_proto {
     char user[FAASLET_MAX_NAME + 1];
     char function[FAASLET_MAX_NAME + 1];
@@ -31,15 +33,34 @@ struct faaslet_proto {
     struct faaslet_table_snapshot *tables; /* defined tables */
     uint8_t *elem_dropped, *data_dropped;
     bool has_init, has_zygote;
+    /* Non-zero 4 KiB pages of the memory image, copied in by restores when
+     * copy_restore (image up to 256 KiB, memory not shared): no mapping
+     * changes per restore. Otherwise restores map memfd copy-on-write. */
+    bool copy_restore;
+    uint32_t page_count;
+    uint64_t *page_offsets;
+    uint8_t *page_data;
+    /* Shared by every Faaslet of the function: one store (types, host
+     * functions, memory reservations), the template instance Faaslets are
+     * cloned from, the imports (host functions that find their Faaslet
+     * through the caller instance's user_data) and the memory slots. */
+    struct runtime_store *store;
+    struct faaslet *tmpl;
+    struct runtime_func **imports;  /* by function index < import_func_count */
+    struct runtime_memory_pool *pool;
+    int64_t start_index, call_ptr_index, init_index, zygote_index; /* -1: absent */
 };
 
 struct faaslet {
     struct faaslet_proto *proto;
-    struct runtime_store *store;
-    struct runtime_linker *linker;
+    struct runtime_store *store;    /* the proto's; not owned */
     struct runtime_instance *instance;
-    struct runtime_exec exec;
-    bool exec_ready;
+    bool cloned;                    /* instance is a clone (else the template, in the store) */
+    struct runtime_memory *memory;  /* from proto->pool when cloned */
+    bool fresh_memory;              /* memory came from the pool already restored */
+    bool pristine;                  /* memory is as restored (no call since the reset) */
+    struct runtime_exec exec;       /* stack: the call's value stack, or own_stack */
+    uint64_t *own_stack;            /* allocated on the first call that brings none */
     struct wasi_ctx *wasi;
     int pristine_fds[8];            /* host fds of the first slots after a reset */
     uint32_t pristine_fd_count;
@@ -53,12 +74,21 @@ struct faaslet {
 };
 
 /* Defines the env.__faasm_* imports (non-state, and state or its stand-ins)
- * for f in f->linker. */
-int faaslet_host_define(struct faaslet *f, struct fl_error *err);
+ * for f in linker. */
+int faaslet_host_define(struct faaslet *f, struct runtime_linker *linker, struct fl_error *err);
 
-/* Builds a Faaslet's instance from proto without applying the snapshot
- * (data segments as in the module). */
+/* Builds proto's template Faaslet: a full instantiation in proto->store
+ * through a linker (data segments, start function). */
 struct faaslet *faaslet_instantiate(struct faaslet_proto *proto, struct fl_error *err);
+
+/* Makes proto->imports from the template's resolved imports: every host
+ * function bound to the template's WASI context, Faaslet or state context
+ * gets a shared stand-in that passes the calling Faaslet's instead (and
+ * WASI poll_oneoff clock sleeps go to the host's sleep, so they yield). */
+int faaslet_share_imports(struct faaslet_proto *proto, struct fl_error *err);
+
+/* Makes sure f->exec has a value stack for a call that brings none. */
+int faaslet_own_stack(struct faaslet *f, struct fl_error *err);
 
 /* Runs func (no params, 0 or 1 i32 results) as a host-initiated call on f,
  * outside any message; fills call-like error text into err on a trap. */

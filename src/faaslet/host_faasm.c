@@ -242,8 +242,9 @@ static const struct import_def state_imports[] = {
     {"__faasm_unlock_state_global", "i:", NULL},
 };
 
-static int define_one(struct faaslet *f, const struct import_def *d, runtime_host_fn fn,
-                      void *data, struct fl_error *err)
+static int define_one(struct faaslet *f, struct runtime_linker *linker,
+                      const struct import_def *d, runtime_host_fn fn, void *data,
+                      struct fl_error *err)
 {
     uint8_t types[16];
     uint32_t params = 0, results = 0;
@@ -261,15 +262,15 @@ static int define_one(struct faaslet *f, const struct import_def *d, runtime_hos
     if (!func)
         return fl_error_set(err, FL_ERR_NOMEM, "faaslet: out of memory defining %s", d->name);
     struct runtime_extern ext = {.kind = WASM_EXTERN_FUNC, .as.func = func};
-    if (runtime_linker_define(f->linker, "env", d->name, &ext))
+    if (runtime_linker_define(linker, "env", d->name, &ext))
         return fl_error_set(err, FL_ERR_NOMEM, "faaslet: out of memory defining %s", d->name);
     return FL_OK;
 }
 
-int faaslet_host_define(struct faaslet *f, struct fl_error *err)
+int faaslet_host_define(struct faaslet *f, struct runtime_linker *linker, struct fl_error *err)
 {
     for (size_t i = 0; i < sizeof core_imports / sizeof core_imports[0]; i++) {
-        int rc = define_one(f, &core_imports[i], core_imports[i].fn, f, err);
+        int rc = define_one(f, linker, &core_imports[i], core_imports[i].fn, f, err);
         if (rc)
             return rc;
     }
@@ -279,12 +280,12 @@ int faaslet_host_define(struct faaslet *f, struct fl_error *err)
         if (rc)
             return rc;
         f->state_ready = true;
-        return faaslet_host_state_define(f->linker, f->store, &f->state, err);
+        return faaslet_host_state_define(linker, f->store, &f->state, err);
     }
 #endif
     for (size_t i = 0; i < sizeof state_imports / sizeof state_imports[0]; i++) {
-        int rc = define_one(f, &state_imports[i], host_no_state, (void *)state_imports[i].name,
-                            err);
+        int rc = define_one(f, linker, &state_imports[i], host_no_state,
+                            (void *)state_imports[i].name, err);
         if (rc)
             return rc;
     }

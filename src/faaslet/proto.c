@@ -1,9 +1,13 @@
 /* proto.c: proto-faaslets. A function's module is loaded once (with its
  * memory maximum capped by the configured limit), compiled for the
- * interpreter, instantiated, initialised (_faasm_init, _faasm_zygote) and
- * snapshotted: the memory image goes into a memfd (only up to the current
- * size), defined globals and tables into arrays. Faaslets map the memfd
- * MAP_PRIVATE, so untouched pages stay shared between all of them. */
+ * interpreter, instantiated as a template in the proto's own store,
+ * initialised (_faasm_init, _faasm_zygote) and snapshotted: the memory image
+ * goes into a memfd (only up to the current size) and, when small, a list of
+ * its non-zero pages; defined globals and tables into arrays. Faaslets are
+ * clones of the template in pooled memory slots: a small image (the usual
+ * case) has its few non-zero pages copied in, so restores and resets change
+ * no kernel mapping; a large one is mapped from the memfd MAP_PRIVATE, so its
+ * untouched pages stay shared between all Faaslets. */
 #define _GNU_SOURCE
 #include "faaslet/faaslet_internal.h"
 #include "runtime/snapshot.h"
@@ -15,10 +19,19 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+/* Largest image copied into each Faaslet instead of mapped copy-on-write. */
+#define COPY_RESTORE_LIMIT (256u << 10)
+
 void faaslet_proto_destroy(struct faaslet_proto *p)
 {
     if (!p)
         return;
+    faaslet_destroy(p->tmpl);
+    free(p->imports);
+    runtime_memory_pool_destroy(p->pool);
+    runtime_store_destroy(p->store);
+    free(p->page_offsets);
+    free(p->page_data);
     if (p->memfd >= 0)
         close(p->memfd);
     if (p->module) {
@@ -101,7 +114,10 @@ static int take_snapshot(struct faaslet_proto *p, struct faaslet *f, struct fl_e
         return fl_error_set(err, FL_ERR_NOMEM, "snapshot: %llu bytes: %s",
                             (unsigned long long)size, strerror(errno));
     /* Zero pages need no write: the memfd is sparse, so they stay holes
-     * that cost nothing to map. */
+     * that cost nothing to map. Small images are also kept as a page list
+     * for copying restores. */
+    p->copy_restore = !mem->shared;
+    uint32_t cap = 0;
     for (uint64_t off = 0; off < size; off += 4096) {
         const uint8_t *page = mem->base + off;
         bool zero = true;
@@ -114,9 +130,44 @@ static int take_snapshot(struct faaslet_proto *p, struct faaslet *f, struct fl_e
             continue;
         if (pwrite(p->memfd, page, 4096, (off_t)off) != 4096)
             return fl_error_set(err, FL_ERR_IO, "snapshot: write: %s", strerror(errno));
+        if (p->copy_restore && (uint64_t)(p->page_count + 1) * 4096 > COPY_RESTORE_LIMIT)
+            p->copy_restore = false;
+        if (!p->copy_restore)
+            continue;
+        if (p->page_count == cap) {
+            cap = cap ? cap * 2 : 8;
+            uint64_t *o = realloc(p->page_offsets, cap * sizeof *o);
+            if (o)
+                p->page_offsets = o;
+            uint8_t *d = o ? realloc(p->page_data, (size_t)cap * 4096) : NULL;
+            if (!d)
+                return fl_error_set(err, FL_ERR_NOMEM, "snapshot: out of memory");
+            p->page_data = d;
+        }
+        p->page_offsets[p->page_count] = off;
+        memcpy(p->page_data + (size_t)p->page_count * 4096, page, 4096);
+        p->page_count++;
+    }
+    if (!p->copy_restore) {
+        free(p->page_offsets);
+        free(p->page_data);
+        p->page_offsets = NULL;
+        p->page_data = NULL;
+        p->page_count = 0;
     }
     p->memory_bytes = size;
+    /* The template never runs again: its pages would only cost memory. */
+    madvise(mem->base, size, MADV_DONTNEED);
     return FL_OK;
+}
+
+/* Index of fn in the template's function space, -1 for NULL. */
+static int64_t func_index_of(struct faaslet *t, struct runtime_func *fn)
+{
+    for (uint32_t i = 0; fn && i < t->instance->module->func_count; i++)
+        if (t->instance->funcs[i] == fn)
+            return i;
+    return -1;
 }
 
 /* Applies config->max_memory to the module's (defined) memory: its maximum
@@ -170,6 +221,12 @@ struct faaslet_proto *faaslet_proto_create(const char *user, const char *functio
             goto fail;
         }
     }
+    p->store = runtime_store_create();
+    if (!p->store) {
+        fl_error_set(err, FL_ERR_NOMEM, "proto-faaslet: out of memory");
+        goto fail;
+    }
+    runtime_store_set_guard_pages(p->store, !p->config.bounds_checked);
     int rc = wasm_module_load(wasm, len, &p->module, err);
     if (rc) {
         fl_error_prefix(err, "%s/%s: invalid module", user, function);
@@ -186,7 +243,7 @@ struct faaslet_proto *faaslet_proto_create(const char *user, const char *functio
      * become traps (the call is refcounted, so nesting is fine). */
     if (runtime_thread_attach(err))
         goto fail;
-    struct faaslet *f = faaslet_instantiate(p, err);
+    struct faaslet *f = p->tmpl = faaslet_instantiate(p, err);
     rc = f ? FL_OK : err->code;
     uint64_t cells[2] = {0, 0};
     if (!rc && f->init) {
@@ -209,7 +266,23 @@ struct faaslet_proto *faaslet_proto_create(const char *user, const char *functio
     }
     if (!rc)
         rc = take_snapshot(p, f, err);
-    faaslet_destroy(f);
+    if (!rc)
+        rc = faaslet_share_imports(p, err);
+    if (!rc && p->module->memory_count) {
+        p->pool = runtime_memory_pool_create(p->store, &p->module->memories[0].limits,
+                                             !p->config.bounds_checked, err);
+        rc = p->pool ? FL_OK : err->code;
+    }
+    if (!rc) {
+        p->start_index = func_index_of(f, f->start);
+        p->call_ptr_index = func_index_of(f, f->call_ptr);
+        p->init_index = func_index_of(f, f->init);
+        p->zygote_index = func_index_of(f, f->zygote);
+        /* Faaslets bring their own value stacks. */
+        free(f->own_stack);
+        f->own_stack = NULL;
+        f->exec.stack = f->exec.stack_end = NULL;
+    }
     runtime_thread_detach();
     if (rc)
         goto fail;

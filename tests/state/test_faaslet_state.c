@@ -145,7 +145,7 @@ static void test_faaslets_share_a_pointer_mapped_value(void)
 }
 
 #define COUNTER_CALLS 8
-#define COUNTER_TIMES "300"
+#define COUNTER_TIMES "30000" /* long enough that calls overlap even when each is fast */
 
 static void test_concurrent_faaslets_count_exactly_under_the_write_lock(void)
 {
