@@ -311,6 +311,8 @@ static enum MHD_Result reply_call(struct request *r)
     unsigned status = m->status == EXEC_DONE && m->return_value == 0
                           ? MHD_HTTP_OK
                           : MHD_HTTP_INTERNAL_SERVER_ERROR;
+    if (m->status == EXEC_FAILED) /* a reason of ours: one line, like other errors */
+        return reply_text(r, status, "%.*s", (int)m->output_len, (const char *)m->output);
     char *out = (char *)m->output;
     size_t len = m->output_len;
     m->output = NULL;
