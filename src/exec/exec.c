@@ -66,6 +66,7 @@ struct call {
     bool timed_out;
     bool orphan;                      /* parent gone: free when done */
     bool released;                    /* submitter released it: free when done */
+    bool awaited;                     /* a thread waits in exec_await for it */
     uint64_t deadline_ns;             /* monotonic; 0 = none */
     struct call *timer_next, *timer_prev;
     bool in_timer;
@@ -89,7 +90,7 @@ struct exec {
     char hostname[64];
     pthread_mutex_t lock;
     pthread_cond_t work_cv;           /* run queue became non-empty / stop */
-    pthread_cond_t done_cv;           /* a call finished */
+    pthread_cond_t done_cv;           /* a call with c->awaited set finished */
     pthread_cond_t timer_cv;
     struct call *buckets[CALL_BUCKETS];
     struct call *queue_head, *queue_tail;
@@ -283,6 +284,7 @@ int exec_await(struct exec *e, uint32_t id, int timeout_ms, struct exec_msg *out
             rc = copy_msg(&c->msg, out, err);
             break;
         }
+        c->awaited = true; /* so its completion wakes us (and only its) */
         int w = timeout_ms < 0 ? pthread_cond_wait(&e->done_cv, &e->lock)
                                : pthread_cond_timedwait(&e->done_cv, &e->lock, &deadline);
         if (w == ETIMEDOUT) {
@@ -860,7 +862,8 @@ static void fiber_main(void *arg)
     }
     c->waiters = NULL;
     drop_children(e, c);
-    pthread_cond_broadcast(&e->done_cv);
+    if (c->awaited) /* chained calls finish by the thousand; nobody waits for most */
+        pthread_cond_broadcast(&e->done_cv);
     /* The worker recycles the fiber and frees orphans, with the lock held. */
     exec_fiber_switch_out(c->fiber, true);
 }

@@ -416,6 +416,11 @@ struct runtime_exec *faaslet_exec(struct faaslet *f)
     return &f->exec;
 }
 
+struct runtime_memory *faaslet_memory(struct faaslet *f)
+{
+    return f->instance->module->memory_count ? f->instance->memories[0] : NULL;
+}
+
 struct faaslet_proto *faaslet_proto(struct faaslet *f)
 {
     return f->proto;

@@ -138,6 +138,10 @@ void faaslet_interrupt(struct faaslet *faaslet);
 /* The Faaslet's execution context (for the layer above's bookkeeping). */
 struct runtime_exec *faaslet_exec(struct faaslet *faaslet);
 
+/* The Faaslet's linear memory (NULL if it has none), for tests and
+ * benchmarks that look at or dirty it between calls. Not owned. */
+struct runtime_memory *faaslet_memory(struct faaslet *faaslet);
+
 /* The proto-faaslet it was restored from. */
 struct faaslet_proto *faaslet_proto(struct faaslet *faaslet);
 
