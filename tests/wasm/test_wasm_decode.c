@@ -470,9 +470,24 @@ static void test_validation_errors_name_function_and_offset(void)
     build_one_func(&b, no_end, sizeof no_end);
     CHECK(load(&b, &m, &err) == FL_ERR_MALFORMED && strstr(err.msg, "unexpected end"));
 
-    static const uint8_t simd[] = {WASM_OP_PREFIX_FD, 0x0C, WASM_OP_END};
-    build_one_func(&b, simd, sizeof simd);
-    CHECK(load(&b, &m, &err) == FL_ERR_INVALID && strstr(err.msg, "unsupported"));
+    /* SIMD: v128.const takes 16 bytes; 0xfd 154 is a reserved subop */
+    static const uint8_t simd_short[] = {WASM_OP_PREFIX_FD, 0x0C, WASM_OP_END};
+    build_one_func(&b, simd_short, sizeof simd_short);
+    CHECK(load(&b, &m, &err) == FL_ERR_MALFORMED && strstr(err.msg, "unexpected end"));
+    static const uint8_t simd_reserved[] = {WASM_OP_PREFIX_FD, 0x9A, 0x01, WASM_OP_END};
+    build_one_func(&b, simd_reserved, sizeof simd_reserved);
+    CHECK(load(&b, &m, &err) == FL_ERR_MALFORMED && strstr(err.msg, "illegal opcode 0xfd 154"));
+    static const uint8_t simd_ok[] = {WASM_OP_PREFIX_FD, 0x0C, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+                                      11, 12, 13, 14, 15, 16, WASM_OP_PREFIX_FD, 0x63,
+                                      WASM_OP_DROP, WASM_OP_END};
+    build_one_func(&b, simd_ok, sizeof simd_ok);
+    CHECK(load(&b, &m, &err) == 0);
+    wasm_module_destroy(m);
+    static const uint8_t simd_lane[] = {WASM_OP_PREFIX_FD, 0x0C, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+                                        11, 12, 13, 14, 15, 16, WASM_OP_PREFIX_FD, 0x1D, 2,
+                                        WASM_OP_DROP, WASM_OP_END};
+    build_one_func(&b, simd_lane, sizeof simd_lane);
+    CHECK(load(&b, &m, &err) == FL_ERR_INVALID && strstr(err.msg, "invalid lane index 2"));
 
     /* ref.func of a function nobody declared */
     static const uint8_t undeclared[] = {WASM_OP_REF_FUNC, 0, WASM_OP_DROP, WASM_OP_END};
@@ -502,7 +517,7 @@ static void test_invalid_global_before_code_section(void)
     s.len = 0, put_leb(&s, 1), put_leb(&s, 0);
     put_section(&b, 3, &s);
     s.len = 0, put_leb(&s, 1), put_u8(&s, WASM_TYPE_I32), put_u8(&s, 0);
-    put_u8(&s, WASM_OP_PREFIX_FD), put_leb(&s, 0), put_u8(&s, WASM_OP_END);
+    put_u8(&s, WASM_OP_PREFIX_FD), put_leb(&s, 0x0F), put_u8(&s, WASM_OP_END); /* i8x16.splat */
     put_section(&b, 6, &s);
     s.len = 0, put_leb(&s, 1), put_leb(&s, 2), put_leb(&s, 0), put_u8(&s, WASM_OP_END);
     put_section(&b, 10, &s);
