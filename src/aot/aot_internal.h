@@ -10,7 +10,7 @@
 
 #include "aot/aot.h"
 
-#define AOT_ABI_VERSION 1u
+#define AOT_ABI_VERSION 2u
 
 /* Native signature of a compiled function of wasm type (p...) -> (r...):
  *   R f(struct aot_vmctx *, struct aot_thread *, p...)
@@ -46,7 +46,7 @@ struct aot_thread {
 /* Helpers compiled code calls through vmctx->helpers (the .so links against
  * nothing of ours). Indices are part of the ABI. */
 enum aot_helper {
-    AOT_HELPER_TRAP,          /* void (thread, i32 trap) noreturn */
+    AOT_HELPER_TRAP,          /* void (vmctx, thread, i32 trap, i32 func) noreturn */
     AOT_HELPER_MEMORY_GROW,   /* i32 (vmctx, i32 delta) */
     AOT_HELPER_MEMORY_FILL,   /* void (vmctx, thread, i32 d, i32 val, i32 n) */
     AOT_HELPER_MEMORY_COPY,   /* void (vmctx, thread, i32 d, i32 s, i32 n) */
@@ -60,7 +60,8 @@ enum aot_helper {
     AOT_HELPER_TABLE_COPY,    /* void (vmctx, thread, i32 dt, i32 st, i32 d, i32 s, i32 n) */
     AOT_HELPER_TABLE_INIT,    /* void (vmctx, thread, i32 table, i32 seg, i32 d, i32 s, i32 n) */
     AOT_HELPER_ELEM_DROP,     /* void (vmctx, i32 seg) */
-    AOT_HELPER_TRAP_INDEX,    /* void (thread, i32 trap, i32 index) noreturn: "... element N" */
+    AOT_HELPER_TRAP_INDEX,    /* void (vmctx, thread, i32 trap, i32 index, i32 func) noreturn:
+                                 "... element N" */
     AOT_HELPER_COUNT
 };
 

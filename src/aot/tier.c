@@ -117,15 +117,27 @@ static void helper_elem_drop(struct aot_vmctx *vm, uint32_t seg)
     vm->instance->elem_dropped[seg] = 1;
 }
 
-/* call_indirect's element traps name the index, as the interpreter does. */
-static _Noreturn void helper_trap_index(struct aot_thread *t, int trap, uint32_t index)
+/* Trap from generated code: func is the wasm function it happened in, or
+ * UINT32_MAX when passing on a callee's trap (which named its own). */
+static _Noreturn void helper_trap(struct aot_vmctx *vm, struct aot_thread *t, int trap, uint32_t func)
 {
-    snprintf(t->exec->trap_msg, sizeof t->exec->trap_msg, "%s %u", runtime_trap_message(trap), index);
+    if (func != UINT32_MAX) {
+        t->exec->trap_func = func;
+        t->exec->trap_module = vm->instance->module;
+    }
     aot_trap(t, trap);
 }
 
+/* call_indirect's element traps name the index, as the interpreter does. */
+static _Noreturn void helper_trap_index(struct aot_vmctx *vm, struct aot_thread *t, int trap, uint32_t index,
+                                        uint32_t func)
+{
+    snprintf(t->exec->trap_msg, sizeof t->exec->trap_msg, "%s %u", runtime_trap_message(trap), index);
+    helper_trap(vm, t, trap, func);
+}
+
 void *const aot_helpers[AOT_HELPER_COUNT] = {
-    [AOT_HELPER_TRAP] = (void *)aot_trap,
+    [AOT_HELPER_TRAP] = (void *)helper_trap,
     [AOT_HELPER_MEMORY_GROW] = (void *)helper_memory_grow,
     [AOT_HELPER_MEMORY_FILL] = (void *)helper_memory_fill,
     [AOT_HELPER_MEMORY_COPY] = (void *)helper_memory_copy,

@@ -154,8 +154,9 @@ static LLVMTypeRef helper_type(struct cg *cg, int helper)
 {
     LLVMTypeRef p = cg->t_ptr, i32 = cg->t_i32, i64 = cg->t_i64;
     switch (helper) {
-    case AOT_HELPER_TRAP: return LLVMFunctionType(cg->t_void, (LLVMTypeRef[]){p, i32}, 2, 0);
-    case AOT_HELPER_TRAP_INDEX: return LLVMFunctionType(cg->t_void, (LLVMTypeRef[]){p, i32, i32}, 3, 0);
+    case AOT_HELPER_TRAP: return LLVMFunctionType(cg->t_void, (LLVMTypeRef[]){p, p, i32, i32}, 4, 0);
+    case AOT_HELPER_TRAP_INDEX:
+        return LLVMFunctionType(cg->t_void, (LLVMTypeRef[]){p, p, i32, i32, i32}, 5, 0);
     case AOT_HELPER_MEMORY_GROW: return LLVMFunctionType(i32, (LLVMTypeRef[]){p, i32}, 2, 0);
     case AOT_HELPER_MEMORY_FILL:
     case AOT_HELPER_MEMORY_COPY:
@@ -194,11 +195,18 @@ static void mark_noreturn_cold(struct cg *cg, LLVMValueRef call)
                              LLVMCreateEnumAttribute(cg->ctx, LLVMGetEnumAttributeKindForName("cold", 4), 0));
 }
 
-/* Calls the trap helper with a run-time code and ends the block. */
+/* Calls the trap helper with a run-time code and ends the block; func is
+ * the function to blame (UINT32_MAX: a callee's trap, already blamed). */
+static void emit_trap_call_in(struct cg *cg, LLVMValueRef code, uint32_t func)
+{
+    mark_noreturn_cold(cg, call_helper(cg, AOT_HELPER_TRAP,
+                                       (LLVMValueRef[]){cg->vmctx, cg->thread, code, const_i32(cg, func)}, 4));
+    LLVMBuildUnreachable(cg->b);
+}
+
 static void emit_trap_call(struct cg *cg, LLVMValueRef code)
 {
-    mark_noreturn_cold(cg, call_helper(cg, AOT_HELPER_TRAP, (LLVMValueRef[]){cg->thread, code}, 2));
-    LLVMBuildUnreachable(cg->b);
+    emit_trap_call_in(cg, code, cg->func_index);
 }
 
 /* Traps with "<trap text> <index>" when cond holds (call_indirect elements). */
@@ -210,7 +218,8 @@ static void trap_index_if(struct cg *cg, LLVMValueRef cond, int trap, LLVMValueR
     LLVMBuildCondBr(cg->b, cond, bad, cont);
     LLVMPositionBuilderAtEnd(cg->b, bad);
     mark_noreturn_cold(cg, call_helper(cg, AOT_HELPER_TRAP_INDEX,
-                                       (LLVMValueRef[]){cg->thread, const_i32(cg, (uint64_t)trap), index}, 3));
+                                       (LLVMValueRef[]){cg->vmctx, cg->thread, const_i32(cg, (uint64_t)trap),
+                                                        index, const_i32(cg, cg->func_index)}, 5));
     LLVMBuildUnreachable(cg->b);
     enter_block(cg, cont);
 }
@@ -556,7 +565,7 @@ static void emit_call_func(struct cg *cg, LLVMValueRef f, uint32_t type_index, L
     LLVMBasicBlockRef trap_bb = new_block(cg, "host_trap"), ok_bb = new_block(cg, "");
     LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntNE, rc, const_i32(cg, 0), ""), trap_bb, ok_bb);
     LLVMPositionBuilderAtEnd(cg->b, trap_bb);
-    emit_trap_call(cg, rc);
+    emit_trap_call_in(cg, rc, UINT32_MAX);
     enter_block(cg, ok_bb);
     for (uint32_t i = 0; i < nr; i++)
         slow[i] = load_cell(cg, cells, i, t->types[t->param_count + i]);

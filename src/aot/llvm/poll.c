@@ -157,11 +157,20 @@ static int poll_function(struct cg *cg, LLVMValueRef fn)
     LLVMPositionBuilderAtEnd(cg->b, trap);
     LLVMValueRef helpers = field(cg, vmctx, offsetof(struct aot_vmctx, helpers), cg->t_ptr, true);
     LLVMValueRef trap_fn = field(cg, helpers, AOT_HELPER_TRAP * sizeof(void *), cg->t_ptr, true);
-    LLVMTypeRef trap_t = LLVMFunctionType(cg->t_void, (LLVMTypeRef[]){cg->t_ptr, cg->t_i32}, 2, 0);
+    LLVMTypeRef trap_t = LLVMFunctionType(cg->t_void, (LLVMTypeRef[]){cg->t_ptr, cg->t_ptr, cg->t_i32, cg->t_i32},
+                                          4, 0);
     trap_fn = LLVMBuildBitCast(cg->b, trap_fn, LLVMPointerType(trap_t, 0), "");
-    LLVMValueRef call = LLVMBuildCall2(cg->b, trap_t, trap_fn,
-                                       (LLVMValueRef[]){thread, LLVMConstInt(cg->t_i32, RUNTIME_TRAP_INTERRUPTED, 0)},
-                                       2, "");
+    /* f<N> and entry<N>: N is the wasm function (loops inlined from
+     * elsewhere are blamed on it too). */
+    size_t len;
+    const char *name = LLVMGetValueName2(fn, &len);
+    const char *digits = name + len;
+    while (digits > name && digits[-1] >= '0' && digits[-1] <= '9')
+        digits--;
+    uint32_t func = digits < name + len ? (uint32_t)strtoul(digits, NULL, 10) : UINT32_MAX;
+    LLVMValueRef args[4] = {vmctx, thread, LLVMConstInt(cg->t_i32, RUNTIME_TRAP_INTERRUPTED, 0),
+                            LLVMConstInt(cg->t_i32, func, 0)};
+    LLVMValueRef call = LLVMBuildCall2(cg->b, trap_t, trap_fn, args, 4, "");
     LLVMAddCallSiteAttribute(call, LLVMAttributeFunctionIndex,
                              LLVMCreateEnumAttribute(cg->ctx, LLVMGetEnumAttributeKindForName("noreturn", 8), 0));
     LLVMBuildUnreachable(cg->b);
