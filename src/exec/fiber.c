@@ -23,9 +23,9 @@ void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_
                                      size_t *size_old);
 #endif
 
-#define CANARY 0x6661617374616b21ull  /* written at the bottom of every native stack */
-#define WARM_FIBERS 4096u             /* free fibers that keep their pages */
-#define CHUNK_BYTES (1ull << 30)      /* at most this much address space per mapping */
+#define CANARY 0x6661617374616b21ull /* written at the bottom of every native stack */
+#define WARM_FIBERS 4096u            /* free fibers that keep their pages */
+#define CHUNK_BYTES (1ull << 30)     /* at most this much address space per mapping */
 #define CHUNK_MAX_SLOTS 1024u
 
 #ifdef EXEC_FIBER_ASM
@@ -147,8 +147,8 @@ struct exec_fiber *exec_fiber_pool_take(struct exec_fiber_pool *p, struct fl_err
         if (base == MAP_FAILED) {
             free(c);
             free(fibers);
-            fl_error_set(err, FL_ERR_NOMEM, "fiber: cannot map %zu KiB of stacks: %s",
-                         bytes >> 10, strerror(errno));
+            fl_error_set(err, FL_ERR_NOMEM, "fiber: cannot map %zu KiB of stacks: %s", bytes >> 10,
+                         strerror(errno));
             return NULL;
         }
         c->base = base;
@@ -223,13 +223,13 @@ void exec_fiber_prepare(struct exec_fiber *fiber, void (*entry)(void *), void *a
     memcpy(fiber->stack_lo, &canary, sizeof canary);
 #ifdef EXEC_FIBER_ASM
     uint64_t *sp = (uint64_t *)(((uintptr_t)fiber->stack_lo + fiber->stack_size) & ~(uintptr_t)15);
-    *--sp = (uintptr_t)exec_fiber_boot;      /* return address of the first swap */
-    *--sp = 0;                               /* rbp */
-    *--sp = 0;                               /* rbx */
-    *--sp = (uintptr_t)fiber;                /* r12: argument */
-    *--sp = (uintptr_t)fiber_start;          /* r13: function */
-    *--sp = 0;                               /* r14 */
-    *--sp = 0;                               /* r15 */
+    *--sp = (uintptr_t)exec_fiber_boot;        /* return address of the first swap */
+    *--sp = 0;                                 /* rbp */
+    *--sp = 0;                                 /* rbx */
+    *--sp = (uintptr_t)fiber;                  /* r12: argument */
+    *--sp = (uintptr_t)fiber_start;            /* r13: function */
+    *--sp = 0;                                 /* r14 */
+    *--sp = 0;                                 /* r15 */
     *--sp = 0x1f80u | (uint64_t)0x037fu << 32; /* default MXCSR, x87 control word */
     fiber->ctx.sp = sp;
 #else

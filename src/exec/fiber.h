@@ -20,7 +20,7 @@
 #if defined(__x86_64__) && !defined(FL_FIBER_UCONTEXT)
 #define EXEC_FIBER_ASM 1
 struct exec_fiber_ctx {
-    void *sp;                    /* saved stack pointer; registers are on that stack */
+    void *sp; /* saved stack pointer; registers are on that stack */
 };
 #else
 #include <ucontext.h>
@@ -34,7 +34,7 @@ struct exec_fiber {
     struct exec_fiber_ctx *back; /* context to return to (the worker's), set by switch_in */
     uint8_t *stack_lo;           /* native stack [stack_lo, stack_lo + stack_size) */
     size_t stack_size;
-    uint64_t *values;            /* value stack: value_cells cells above the native stack */
+    uint64_t *values; /* value stack: value_cells cells above the native stack */
     uint32_t value_cells;
     void (*entry)(void *);
     void *arg;

@@ -34,8 +34,8 @@ static int via_wasi(struct runtime_exec *exec, struct runtime_instance *caller, 
     return f ? orig->host_fn(exec, caller, cells, f->wasi) : RUNTIME_TRAP_HOST;
 }
 
-static int via_faaslet(struct runtime_exec *exec, struct runtime_instance *caller,
-                       uint64_t *cells, void *data)
+static int via_faaslet(struct runtime_exec *exec, struct runtime_instance *caller, uint64_t *cells,
+                       void *data)
 {
     const struct runtime_func *orig = data;
     struct faaslet *f = faaslet_of(exec, caller, orig);
@@ -131,8 +131,8 @@ int faaslet_share_imports(struct faaslet_proto *p, struct fl_error *err)
             p->imports[imp->index] = orig;
             continue;
         }
-        struct runtime_func *fn = runtime_host_func_create(p->store, orig->type, via, orig,
-                                                           orig->name);
+        struct runtime_func *fn =
+            runtime_host_func_create(p->store, orig->type, via, orig, orig->name);
         if (!fn)
             return fl_error_set(err, FL_ERR_NOMEM, "proto-faaslet: out of memory");
         p->imports[imp->index] = fn;
