@@ -88,6 +88,14 @@ static int run(struct runtime_exec *exec, struct runtime_instance *inst,
     uint64_t mlimit = mem_limit(inst);
     int trap = RUNTIME_OK;
 
+    /* The running function is kept in exec at every call and return (not per
+     * instruction) so a guard-page fault, which leaves by siglongjmp without
+     * passing through `trapped`, still names it. Volatile: the store must be
+     * done before any access that may fault. */
+#define SET_CUR_FUNC(fi_) (*(volatile uint32_t *)&exec->trap_func = (fi_))
+    exec->trap_module = im->module;
+    SET_CUR_FUNC(f->func_index);
+
 #define DISPATCH()                                  \
     do {                                            \
         const void *h_;                             \
@@ -215,6 +223,7 @@ L_RET: {
     ip = (const uint32_t *)(uintptr_t)rec[0];
     fp = (uint64_t *)(uintptr_t)rec[1];
     cur = (const struct interp_func *)(uintptr_t)rec[2];
+    SET_CUR_FUNC(cur->func_index);
     for (uint32_t i = 0; i < m; i++)
         dst[i] = src[i];
     exec->depth--;
@@ -243,6 +252,7 @@ L_RET: {
         exec->depth++;                                                            \
         fp = nfp_;                                                                \
         cur = c_;                                                                 \
+        SET_CUR_FUNC(c_->func_index);                                             \
         ip = c_->code;                                                            \
         DISPATCH();                                                               \
     } while (0)
@@ -260,6 +270,8 @@ L_RET: {
             goto trapped_elsewhere;                                               \
         }                                                                         \
         mlimit = mem_limit(inst);                                                 \
+        exec->trap_module = im->module;                                           \
+        SET_CUR_FUNC(cur->func_index);                                            \
     } while (0)
 
 L_CALL:

@@ -113,5 +113,13 @@
   (func (export "call_reenter") (param i32) (result i32)
     (i32.add (i32.const 1) (call $reenter (local.get 0))))
   (func (export "f32_min") (param f32 f32) (result f32) (f32.min (local.get 0) (local.get 1)))
+;; Guard-page faults (out of bounds with guard pages) name the function that
+;; faulted: a callee, and a caller after a call has returned.
+  (func $oob_load (export "oob_load") (param i32) (result i32) (i32.load (local.get 0)))
+  (func $oob_in_callee (export "oob_in_callee") (param i32) (result i32)
+    (call $oob_load (local.get 0)))
+  (func $oob_after_call (export "oob_after_call") (param i32) (result i32)
+    (drop (call $fib (i32.const 3)))
+    (i32.load offset=8 (local.get 0)))
   (func (export "f64_nearest") (param f64) (result f64) (f64.nearest (local.get 0)))
 )

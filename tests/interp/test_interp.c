@@ -302,6 +302,31 @@ static void test_float_min_and_nearest_edge_cases(void)
     CHECK(call1("f64_nearest", f64_bits(-3.5)) == f64_bits(-4.0));
 }
 
+/* The name the last trap reports (as `faaslet run` prints it). */
+static const char *trap_func_name(char *buf, size_t n)
+{
+    if (!current->exec.trap_module)
+        return "?";
+    return wasm_module_func_name(current->exec.trap_module, current->exec.trap_func, buf, n);
+}
+
+static void test_guard_page_faults_name_the_faulting_function(void)
+{
+    char name[64];
+    CHECK(current->instance->memories[0]->guarded);
+    uint64_t c[1] = {0xFFFFFFF0u};
+    CHECK(call("oob_in_callee", c) == RUNTIME_TRAP_MEMORY_OUT_OF_BOUNDS);
+    CHECK(strcmp(trap_func_name(name, sizeof name), "oob_load") == 0);
+    c[0] = 0xFFFFFFF0u;
+    CHECK(call("oob_after_call", c) == RUNTIME_TRAP_MEMORY_OUT_OF_BOUNDS);
+    CHECK(strcmp(trap_func_name(name, sizeof name), "oob_after_call") == 0);
+    c[0] = 0xFFFFFFF0u;
+    CHECK(call("oob_load", c) == RUNTIME_TRAP_MEMORY_OUT_OF_BOUNDS);
+    CHECK(strcmp(trap_func_name(name, sizeof name), "oob_load") == 0);
+    CHECK(current->exec.depth == 0);
+    CHECK(call1("fib", 10) == 55);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -317,6 +342,7 @@ static const struct {
     T(test_host_calls_and_reentry),
     T(test_interrupt_stops_an_endless_loop),
     T(test_float_min_and_nearest_edge_cases),
+    T(test_guard_page_faults_name_the_faulting_function),
 #undef T
 };
 
