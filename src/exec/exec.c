@@ -104,6 +104,7 @@ struct exec {
     struct worker *workers;
     pthread_t timer_thread;
     bool timer_started;
+    uint64_t timer_wake_ns;           /* the timer thread sleeps until then; 0 = until signalled */
     struct exec_stats stats;
 };
 
@@ -240,6 +241,82 @@ uint32_t exec_submit(struct exec *e, const struct exec_request *req, struct fl_e
     pthread_mutex_lock(&e->lock);
     uint32_t id = c->msg.id;
     start_call(e, c);
+    pthread_mutex_unlock(&e->lock);
+    return id;
+}
+
+/* Threads that are not workers but start calls inline (exec_submit_inline)
+ * need the runtime's signal stack; a key's destructor gives it back when
+ * such a thread exits. Process-wide: the key and its once-flag. */
+static void fiber_main(void *arg);
+static void notify_finish(struct exec *e, struct call *c);
+
+static pthread_once_t inline_key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t inline_key;
+
+static void inline_thread_exit(void *unused)
+{
+    (void)unused;
+    runtime_thread_detach();
+}
+
+static void inline_key_create(void)
+{
+    if (pthread_key_create(&inline_key, inline_thread_exit) != 0)
+        inline_key = (pthread_key_t)-1;
+}
+
+static int inline_thread_attach(struct fl_error *err)
+{
+    pthread_once(&inline_key_once, inline_key_create);
+    if (inline_key == (pthread_key_t)-1)
+        return fl_error_set(err, FL_ERR_NOMEM, "exec: no thread key for inline calls");
+    if (pthread_getspecific(inline_key))
+        return FL_OK;
+    int rc = runtime_thread_attach(err);
+    if (rc == FL_OK && pthread_setspecific(inline_key, (void *)1) != 0) {
+        runtime_thread_detach();
+        rc = fl_error_set(err, FL_ERR_NOMEM, "exec: cannot mark the thread for inline calls");
+    }
+    return rc;
+}
+
+uint32_t exec_submit_inline(struct exec *e, const struct exec_request *req, struct fl_error *err)
+{
+    struct fl_error attach_err;
+    if (inline_thread_attach(&attach_err) != FL_OK)
+        return exec_submit(e, req, err); /* the workers can still run it */
+    struct call *c = new_call(e, req, 0, 0, err);
+    if (!c)
+        return 0;
+    c->on_finish = req->on_finish;
+    c->on_finish_data = req->on_finish_data;
+    pthread_mutex_lock(&e->lock);
+    uint32_t id = c->msg.id;
+    struct exec_fiber *cf = exec_fiber_pool_take(e->fibers, &attach_err);
+    e->stats.fibers_created = exec_fiber_pool_size(e->fibers);
+    if (!cf) {
+        start_call(e, c); /* the workers will report the failure */
+        pthread_mutex_unlock(&e->lock);
+        return id;
+    }
+    struct call **b = &e->buckets[id % CALL_BUCKETS];
+    c->hash_next = *b;
+    *b = c;
+    e->stats.calls_started++;
+    c->fiber = cf;
+    exec_fiber_prepare(cf, fiber_main, c);
+    pthread_mutex_unlock(&e->lock);
+    /* As one turn of worker_main: the fiber comes back finished or parked
+     * (then a worker resumes it when it is woken), with e->lock held. */
+    struct exec_fiber_ctx ctx;
+    exec_fiber_switch_in(cf, &ctx);
+    runtime_exec_swap_current(NULL);
+    if (c->done) {
+        exec_fiber_pool_give(e->fibers, c->fiber);
+        c->fiber = NULL;
+        notify_finish(e, c);
+    }
     pthread_mutex_unlock(&e->lock);
     return id;
 }
@@ -437,7 +514,10 @@ static void timer_add(struct exec *e, struct call *c)
         e->timers->timer_prev = c;
     e->timers = c;
     c->in_timer = true;
-    pthread_cond_signal(&e->timer_cv);
+    /* Deadlines are mostly later than the one the timer sleeps until: waking
+     * it for each would cost a context switch per call. */
+    if (!e->timer_wake_ns || c->deadline_ns < e->timer_wake_ns)
+        pthread_cond_signal(&e->timer_cv);
 }
 
 static void timer_remove(struct exec *e, struct call *c)
@@ -564,6 +644,7 @@ static void *timer_main(void *arg)
                 next = c->deadline_ns;
             }
         }
+        e->timer_wake_ns = next;
         if (!next) {
             pthread_cond_wait(&e->timer_cv, &e->lock);
             continue;

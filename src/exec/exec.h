@@ -84,6 +84,15 @@ void exec_destroy(struct exec *exec);
 /* Queues a call; returns its id (> 0), or 0 with err set. */
 uint32_t exec_submit(struct exec *exec, const struct exec_request *req, struct fl_error *err);
 
+/* Like exec_submit, but starts the call on the calling thread: it runs
+ * there until it finishes or blocks (awaiting a chained call, sleeping),
+ * then a worker carries on with it. If it finished, on_finish has run on
+ * this thread before this returns. For short calls from a thread that would
+ * only wait for them (the HTTP server): no worker wakeup, no handoff. The
+ * caller must hold no lock the call's callbacks take. */
+uint32_t exec_submit_inline(struct exec *exec, const struct exec_request *req,
+                            struct fl_error *err);
+
 /* Waits up to timeout_ms (< 0: forever) for call id and copies its message
  * into *out (caller frees with exec_msg_fini). FL_ERR_NOT_FOUND for an unknown
  * id, FL_ERR_LIMIT if it has not finished in time. */
