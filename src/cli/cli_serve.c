@@ -27,6 +27,8 @@ static int usage(FILE *out)
             "  --workers N          executor worker threads (default: number of CPUs)\n"
             "  --threads N          HTTP event threads of the invoke server (default 2)\n"
             "  --timeout-ms N       wall-clock limit per call (default 60000; 0 = none)\n"
+            "  --inline-us N        run a sync call on the HTTP thread when the function's\n"
+            "                       last call took at most N us (default %u; 0 = never)\n"
             "  --max-memory BYTES   linear memory limit per call (default: the module's)\n"
             "  --bounds-checked     explicit bounds checks and small memory reservations\n"
             "                       (for very many warm Faaslets) instead of guard pages\n"
@@ -36,7 +38,7 @@ static int usage(FILE *out)
             "                       (default: the call timeout + 5000; 0 = forever)\n"
             "  --log-level LEVEL    error, warn, info (default: one line per call), debug\n"
             "  --ready-file FILE    write \"INVOKE_PORT UPLOAD_PORT\" there once listening\n",
-            HTTP_DEFAULT_PORT, HTTP_DEFAULT_UPLOAD_PORT, HTTP_DEFAULT_MAX_BODY,
+            HTTP_DEFAULT_PORT, HTTP_DEFAULT_UPLOAD_PORT, HTTP_DEFAULT_INLINE_US, HTTP_DEFAULT_MAX_BODY,
             HTTP_DEFAULT_MAX_RESULTS);
     return out == stdout ? 0 : 2;
 }
@@ -60,6 +62,7 @@ int cli_serve(int argc, char **argv)
     uint64_t workers = cpus > 0 ? (uint64_t)cpus : 2, threads = 2, timeout_ms = 60000;
     uint64_t max_memory = 0, max_body = HTTP_DEFAULT_MAX_BODY;
     uint64_t max_results = HTTP_DEFAULT_MAX_RESULTS, drain_ms = UINT64_MAX;
+    uint64_t inline_us = HTTP_DEFAULT_INLINE_US;
     bool bounds_checked = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -90,6 +93,8 @@ int cli_serve(int argc, char **argv)
             ok = parse_u64(v, &threads) && threads >= 1 && threads <= 256;
         else if (!strcmp(a, "--timeout-ms"))
             ok = parse_u64(v, &timeout_ms) && timeout_ms <= UINT32_MAX;
+        else if (!strcmp(a, "--inline-us"))
+            ok = parse_u64(v, &inline_us) && inline_us <= 1000000;
         else if (!strcmp(a, "--max-memory"))
             ok = parse_u64(v, &max_memory);
         else if (!strcmp(a, "--max-body"))
@@ -160,6 +165,8 @@ int cli_serve(int argc, char **argv)
         .max_body = (size_t)max_body,
         .max_results = (uint32_t)max_results,
         .call_timeout_ms = (uint32_t)timeout_ms,
+        .inline_us = (uint32_t)inline_us,
+        .no_inline = inline_us == 0,
         .store_dir = store,
         .exec = exec,
         .state = state,

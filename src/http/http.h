@@ -23,6 +23,7 @@ struct http_server;
 #define HTTP_DEFAULT_UPLOAD_PORT 8002
 #define HTTP_DEFAULT_MAX_BODY (64u << 20)  /* bytes of one request body */
 #define HTTP_DEFAULT_MAX_RESULTS 100000u   /* async results kept for polling */
+#define HTTP_DEFAULT_INLINE_US 1000u       /* see http_config.inline_us */
 
 enum http_log_level { HTTP_LOG_ERROR = 0, HTTP_LOG_WARN, HTTP_LOG_INFO, HTTP_LOG_DEBUG };
 
@@ -34,6 +35,13 @@ struct http_config {
     size_t max_body;            /* 0 = HTTP_DEFAULT_MAX_BODY */
     uint32_t max_results;       /* 0 = HTTP_DEFAULT_MAX_RESULTS */
     uint32_t call_timeout_ms;   /* the executor's per-call limit (for messages only) */
+    /* A sync call runs right on the HTTP event thread (no handoff to a
+     * worker, no suspend/resume) when the same function's last call ran for
+     * at most this many microseconds; 0 = HTTP_DEFAULT_INLINE_US; with
+     * no_inline, never. A first call, or one after a slow call, goes to the
+     * executor's workers, so a long call never stalls the event loop twice. */
+    uint32_t inline_us;
+    bool no_inline;
     const char *store_dir;      /* function store (resolved path, required) */
     struct exec *exec;          /* runs the calls (not owned, required) */
     struct state_store *state;  /* state for /s/ (not owned; NULL: /s/ answers 501) */

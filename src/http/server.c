@@ -30,6 +30,7 @@
 
 #define MAX_APPS 4096u                /* EXECUTE_BATCH apps kept for status polls */
 #define CONNECTION_TIMEOUT_S 120u     /* idle connections (suspended ones never time out) */
+#define TIMING_SLOTS 1024u            /* functions whose last run time is remembered */
 
 enum call_state {
     CALL_NONE = 0,
@@ -61,6 +62,7 @@ struct http_server {
     FILE *log;
     _Atomic uint32_t in_flight;       /* requests being handled + async calls running */
     _Atomic uint32_t suspended;       /* connections suspended on a call */
+    _Atomic uint64_t inline_calls;    /* sync calls run on an event thread */
     atomic_bool draining;
     pthread_mutex_t lock;             /* guards results ring and apps */
     uint32_t *results;                /* ring of async call ids kept for polls */
@@ -68,6 +70,10 @@ struct http_server {
     struct app apps[MAX_APPS];        /* ring of EXECUTE_BATCH apps */
     uint32_t apps_next;
     uint32_t next_app_id;
+    /* Last run time of recent functions, for the inline decision: per slot
+     * (by name hash) the hash's top 40 bits and the microseconds (24 bits)
+     * in one word, so a racing update is never torn. */
+    _Atomic uint64_t timing[TIMING_SLOTS];
 };
 
 struct request {
@@ -197,9 +203,45 @@ static double call_seconds(const struct exec_msg *m)
     return m->finish_ns > m->submit_ns ? (double)(m->finish_ns - m->submit_ns) / 1e9 : 0.0;
 }
 
+static uint64_t name_hash(const char *user, const char *function)
+{
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    for (const char *p = user; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    h = (h ^ '/') * 0x100000001b3ull;
+    for (const char *p = function; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    return h;
+}
+
+#define TIMING_US_BITS 24
+#define TIMING_US_MAX ((1u << TIMING_US_BITS) - 1)
+
+static void timing_note(struct http_server *s, const struct exec_msg *m)
+{
+    uint64_t h = name_hash(m->user, m->function);
+    uint64_t us = m->finish_ns > m->start_ns ? (m->finish_ns - m->start_ns) / 1000 : 0;
+    if (us > TIMING_US_MAX || m->status == EXEC_FAILED)
+        us = TIMING_US_MAX; /* a failure may have been a timeout: not inline next time */
+    atomic_store_explicit(&s->timing[h % TIMING_SLOTS],
+                          (h >> TIMING_US_BITS) << TIMING_US_BITS | us, memory_order_relaxed);
+}
+
+/* True if a sync call of user/function may run on the event thread. */
+static bool timing_short(struct http_server *s, const char *user, const char *function)
+{
+    if (s->config.no_inline)
+        return false;
+    uint64_t h = name_hash(user, function);
+    uint64_t v = atomic_load_explicit(&s->timing[h % TIMING_SLOTS], memory_order_relaxed);
+    return v >> TIMING_US_BITS == h >> TIMING_US_BITS &&
+           (v & TIMING_US_MAX) <= s->config.inline_us;
+}
+
 /* Metrics and the log line of one finished call. */
 static void record_call(struct http_server *s, const struct exec_msg *m, const char *mode)
 {
+    timing_note(s, m);
     enum http_outcome o = outcome_of(m);
     double secs = call_seconds(m);
     http_metrics_call(s->metrics, m->user, m->function, o, secs);
@@ -284,7 +326,8 @@ static bool function_exists(struct http_server *s, const char *user, const char 
 }
 
 static uint32_t submit(struct http_server *s, const struct http_message *m, uint32_t app_id,
-                       void (*on_finish)(void *, uint32_t), void *data, struct fl_error *err)
+                       void (*on_finish)(void *, uint32_t), void *data, bool inline_call,
+                       struct fl_error *err)
 {
     struct exec_request req = {
         .user = m->user,
@@ -297,7 +340,8 @@ static uint32_t submit(struct http_server *s, const struct http_message *m, uint
         .on_finish = on_finish,
         .on_finish_data = data,
     };
-    return exec_submit(s->config.exec, &req, err);
+    return inline_call ? exec_submit_inline(s->config.exec, &req, err)
+                       : exec_submit(s->config.exec, &req, err);
 }
 
 /* The answer to a finished sync call: output, 500 if it failed or returned
@@ -365,7 +409,7 @@ static enum MHD_Result invoke_message(struct request *r, const char *url,
                       m->user, m->function);
     if (m->async) {
         atomic_fetch_add(&s->in_flight, 1);
-        uint32_t id = submit(s, m, m->app_id, async_finished, s, &err);
+        uint32_t id = submit(s, m, m->app_id, async_finished, s, false, &err);
         if (!id) {
             atomic_fetch_sub(&s->in_flight, 1);
             return reply_text(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err.msg);
@@ -374,7 +418,12 @@ static enum MHD_Result invoke_message(struct request *r, const char *url,
         return reply_text(r, MHD_HTTP_OK, "%u", id);
     }
     atomic_store(&r->call_state, CALL_SUBMITTED);
-    r->id = submit(s, m, m->app_id, sync_finished, r, &err);
+    /* A short call runs right here: its on_finish has run when this returns
+     * (unless it blocked, awaiting a chained call: then a worker finishes it). */
+    bool inline_call = timing_short(s, m->user, m->function);
+    if (inline_call)
+        atomic_fetch_add_explicit(&s->inline_calls, 1, memory_order_relaxed);
+    r->id = submit(s, m, m->app_id, sync_finished, r, inline_call, &err);
     if (!r->id) {
         atomic_store(&r->call_state, CALL_NONE);
         return reply_text(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err.msg);
@@ -444,7 +493,7 @@ static enum MHD_Result execute_batch(struct request *r, const char *url,
     uint32_t n = 0;
     for (; n < b->count; n++) {
         atomic_fetch_add(&s->in_flight, 1);
-        uint32_t id = submit(s, &b->batch[n], app_id, async_finished, s, &err);
+        uint32_t id = submit(s, &b->batch[n], app_id, async_finished, s, false, &err);
         if (!id) {
             atomic_fetch_sub(&s->in_flight, 1);
             break;
@@ -584,6 +633,8 @@ static enum MHD_Result upload_function(struct request *r, const char *method, co
         return reject(r, MHD_HTTP_BAD_REQUEST, method, url, "invalid module for %s/%s: %s", user,
                       function, err.msg);
     exec_forget_function(s->config.exec, user, function);
+    /* The new code's run time is unknown: its first call goes to a worker. */
+    atomic_store(&s->timing[name_hash(user, function) % TIMING_SLOTS], 0);
     server_log(s, HTTP_LOG_INFO, "upload %s/%s %zu bytes stored", user, function, r->len);
     return reply_text(r, MHD_HTTP_OK, "uploaded %s/%s (%zu bytes)", user, function, r->len);
 }
@@ -668,7 +719,17 @@ static enum MHD_Result route(struct request *r, const char *url, const char *met
     if (!strcmp(url, "/metrics")) {
         if (!get)
             return reject(r, MHD_HTTP_METHOD_NOT_ALLOWED, method, url, "use GET for /metrics");
-        char *text = http_metrics_render(s->metrics, s->config.exec, atomic_load(&s->in_flight));
+        char *metrics = http_metrics_render(s->metrics, s->config.exec, atomic_load(&s->in_flight));
+        char *text = NULL;
+        if (!metrics ||
+            asprintf(&text,
+                     "%s# HELP faaslet_http_inline_calls_total Sync calls run on an HTTP event "
+                     "thread (short functions).\n"
+                     "# TYPE faaslet_http_inline_calls_total counter\n"
+                     "faaslet_http_inline_calls_total %" PRIu64 "\n",
+                     metrics, atomic_load(&s->inline_calls)) < 0)
+            text = NULL;
+        free(metrics);
         if (!text)
             return reply_text(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
         return reply_owned(r, MHD_HTTP_OK, text, strlen(text), "text/plain; version=0.0.4");
@@ -890,6 +951,8 @@ struct http_server *http_server_create(const struct http_config *config, struct 
         c->max_body = HTTP_DEFAULT_MAX_BODY;
     if (!c->max_results)
         c->max_results = HTTP_DEFAULT_MAX_RESULTS;
+    if (!c->inline_us)
+        c->inline_us = HTTP_DEFAULT_INLINE_US;
     snprintf(s->store_dir, sizeof s->store_dir, "%s", c->store_dir);
     snprintf(s->bind_address, sizeof s->bind_address, "%s",
              c->bind_address ? c->bind_address : "127.0.0.1");
