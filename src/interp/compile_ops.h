@@ -25,6 +25,7 @@ static int imm_form(int op, bool *is64)
 #define I(X) case INTERP_OP_I32_##X: return INTERP_OP_I32_##X##_IMM;
         I(ADD) I(SUB) I(MUL) I(AND) I(OR) I(XOR) I(SHL) I(SHR_S) I(SHR_U)
         I(EQ) I(NE) I(LT_S) I(LT_U) I(GT_S) I(GT_U) I(LE_S) I(LE_U) I(GE_S) I(GE_U)
+        I(ROTL) I(ROTR)
 #undef I
     default:
         break;
@@ -32,7 +33,7 @@ static int imm_form(int op, bool *is64)
     *is64 = true;
     switch (op) {
 #define I(X) case INTERP_OP_I64_##X: return INTERP_OP_I64_##X##_IMM;
-        I(ADD) I(SUB) I(MUL) I(AND) I(OR) I(XOR) I(SHL) I(SHR_S) I(SHR_U)
+        I(ADD) I(SUB) I(MUL) I(AND) I(OR) I(XOR) I(SHL) I(SHR_S) I(SHR_U) I(ROTL) I(ROTR)
 #undef I
     default:
         return -1;
@@ -71,9 +72,81 @@ static bool imm_fits(const struct entry *e, bool is64)
     return (int64_t)e->value == (int64_t)(int32_t)(uint32_t)e->value;
 }
 
+/* The f64 op taking its second operand from memory, or -1. */
+static int f64_mem_form(int op, bool *commutes)
+{
+    *commutes = op == INTERP_OP_F64_ADD || op == INTERP_OP_F64_MUL;
+    switch (op) {
+    case INTERP_OP_F64_ADD: return INTERP_OP_F64_ADD_MEM;
+    case INTERP_OP_F64_SUB: return INTERP_OP_F64_SUB_MEM;
+    case INTERP_OP_F64_MUL: return INTERP_OP_F64_MUL_MEM;
+    case INTERP_OP_F64_DIV: return INTERP_OP_F64_DIV_MEM;
+    default: return -1;
+    }
+}
+
+/* f64 binops: an f64.load just emitted for one operand folds into the op
+ * (the other operand must then be read without emitting code: a local or a
+ * slot; for sub/div the load must be the second operand), and an f64.const
+ * second operand becomes a 64-bit immediate. Returns whether it emitted. */
+static bool do_binary_f64(struct comp *c, int op)
+{
+    bool commutes;
+    int mop = f64_mem_form(op, &commutes);
+    if (mop < 0)
+        return false;
+    uint32_t h = c->sh - 2;
+    struct entry *ea = &c->st[h], *eb = &c->st[h + 1];
+    if (eb->kind == ENTRY_CONST && ea->kind != ENTRY_CONST) {
+        static const int imm_ops[] = {INTERP_OP_F64_ADD_IMM, INTERP_OP_F64_SUB_IMM,
+                                      INTERP_OP_F64_MUL_IMM, INTERP_OP_F64_DIV_IMM};
+        uint64_t v = eb->value;
+        uint32_t a = read_slot(c, h);
+        c->sh = h;
+        uint32_t dst = push_slot(c);
+        emit_op(c, imm_ops[mop - INTERP_OP_F64_ADD_MEM]);
+        emit_u(c, dst);
+        mark_dst(c, h);
+        emit_u(c, a);
+        emit_u(c, (uint32_t)v);
+        emit_u(c, (uint32_t)(v >> 32));
+        return true;
+    }
+    if (c->last_start == NO_LAST ||
+        (c->last_op != INTERP_OP_F64_LOAD && c->last_op != INTERP_OP_F64_LOAD_AI))
+        return false;
+    uint32_t mem_h;
+    if (c->last_dst_h == h + 1 && ea->kind != ENTRY_CONST)
+        mem_h = h + 1;
+    else if (commutes && c->last_dst_h == h && eb->kind != ENTRY_CONST)
+        mem_h = h;
+    else
+        return false;
+    if (c->st[mem_h].kind != ENTRY_SLOT)
+        return false;
+    const uint32_t *ops = c->code + c->last_start + INTERP_HANDLER_UNITS;
+    bool ai = c->last_op == INTERP_OP_F64_LOAD_AI;
+    uint32_t addr = ops[1], imm = ai ? ops[2] : 0, offset = ai ? ops[3] : ops[2];
+    c->len = c->last_start; /* drop the load: the op does it */
+    barrier(c);
+    uint32_t a = read_slot(c, mem_h == h + 1 ? h : h + 1);
+    c->sh = h;
+    uint32_t dst = push_slot(c);
+    emit_op(c, mop);
+    emit_u(c, dst);
+    mark_dst(c, h);
+    emit_u(c, a);
+    emit_u(c, addr);
+    emit_u(c, imm);
+    emit_u(c, offset);
+    return true;
+}
+
 static void do_binary(struct comp *c, int op)
 {
     if (!can_pop(c, 2))
+        return;
+    if (do_binary_f64(c, op))
         return;
     uint32_t h = c->sh - 2;
     struct entry *ea = &c->st[h], *eb = &c->st[h + 1];
@@ -110,6 +183,24 @@ static void do_load(struct comp *c, int op)
     uint32_t offset = rd_u32(c);
     if (!can_pop(c, 1))
         return;
+    if ((op == INTERP_OP_F64_LOAD || op == INTERP_OP_I32_LOAD) && c->last_start != NO_LAST &&
+        c->last_op == INTERP_OP_I32_ADD_IMM && c->last_dst_h == c->sh - 1 &&
+        c->st[c->sh - 1].kind == ENTRY_SLOT) {
+        /* address = local/slot + constant: fold the add into the load */
+        const uint32_t *ops = c->code + c->last_start + INTERP_HANDLER_UNITS;
+        uint32_t a = ops[1], imm = ops[2];
+        c->len = c->last_start;
+        barrier(c);
+        c->sh--;
+        uint32_t dst = push_slot(c);
+        emit_op(c, op == INTERP_OP_F64_LOAD ? INTERP_OP_F64_LOAD_AI : INTERP_OP_I32_LOAD_AI);
+        emit_u(c, dst);
+        mark_dst(c, c->sh - 1);
+        emit_u(c, a);
+        emit_u(c, imm);
+        emit_u(c, offset);
+        return;
+    }
     uint32_t addr = read_slot(c, c->sh - 1);
     c->sh--;
     uint32_t dst = push_slot(c);
@@ -120,11 +211,52 @@ static void do_load(struct comp *c, int op)
     emit_u(c, offset);
 }
 
+/* f64.store of an f64 add/sub/mul just emitted into the stored slot: one op
+ * that computes and stores (the address must be readable without emitting
+ * code). Returns whether it emitted. */
+static bool do_store_f64_result(struct comp *c, uint32_t offset)
+{
+    static const struct {
+        int op, st, units;
+    } map[] = {
+        {INTERP_OP_F64_ADD, INTERP_OP_F64_ADD_ST, 3},
+        {INTERP_OP_F64_SUB, INTERP_OP_F64_SUB_ST, 3},
+        {INTERP_OP_F64_MUL, INTERP_OP_F64_MUL_ST, 3},
+        {INTERP_OP_F64_ADD_MEM, INTERP_OP_F64_ADD_MEM_ST, 5},
+        {INTERP_OP_F64_SUB_MEM, INTERP_OP_F64_SUB_MEM_ST, 5},
+        {INTERP_OP_F64_MUL_MEM, INTERP_OP_F64_MUL_MEM_ST, 5},
+    };
+    uint32_t h = c->sh - 1;
+    if (c->last_start == NO_LAST || c->last_dst_h != h || c->st[h].kind != ENTRY_SLOT ||
+        c->st[h - 1].kind == ENTRY_CONST)
+        return false;
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        if (map[i].op != c->last_op)
+            continue;
+        uint32_t ops[5];
+        memcpy(ops, c->code + c->last_start + INTERP_HANDLER_UNITS,
+               (size_t)map[i].units * sizeof ops[0]);
+        c->len = c->last_start; /* drop the op: the store computes it */
+        barrier(c);
+        uint32_t addr = read_slot(c, h - 1);
+        c->sh -= 2;
+        emit_op(c, map[i].st);
+        emit_u(c, addr);
+        for (int k = 1; k < map[i].units; k++) /* the op's operands, dst dropped */
+            emit_u(c, ops[k]);
+        emit_u(c, offset);
+        return true;
+    }
+    return false;
+}
+
 static void do_store(struct comp *c, int op)
 {
     rd_u32(c);
     uint32_t offset = rd_u32(c);
     if (!can_pop(c, 2))
+        return;
+    if (op == INTERP_OP_F64_STORE && do_store_f64_result(c, offset))
         return;
     uint32_t addr = read_slot(c, c->sh - 2);
     uint32_t val = read_slot(c, c->sh - 1);

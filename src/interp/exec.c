@@ -357,6 +357,23 @@ L_SELECT: {
     LOAD(I64_LOAD, uint64_t, CV_U64)
     LOAD(F32_LOAD, uint32_t, CV_U32)
     LOAD(F64_LOAD, uint64_t, CV_U64)
+    /* Address (u32)(slot 1 + imm 2) + offset 3 (an i32.add folded in). */
+#define LOAD_AI(NAME, T)                                                          \
+    L_##NAME: {                                                                   \
+        uint64_t ea_ = (uint64_t)(uint32_t)(I32(1) + OP(2)) + OP(3);              \
+        if (UNLIKELY(ea_ + sizeof(T) > mlimit)) {                                 \
+            mlimit = mem_limit(inst);                                             \
+            if (ea_ + sizeof(T) > mlimit)                                         \
+                TRAP(RUNTIME_TRAP_MEMORY_OUT_OF_BOUNDS);                          \
+        }                                                                         \
+        T v_;                                                                     \
+        memcpy(&v_, mb + ea_, sizeof(T));                                         \
+        SL(0) = v_;                                                               \
+        NEXT(4);                                                                  \
+    }
+    LOAD_AI(F64_LOAD_AI, uint64_t)
+    LOAD_AI(I32_LOAD_AI, uint32_t)
+#undef LOAD_AI
     LOAD(I32_LOAD8_S, int8_t, CV_S8_32)
     LOAD(I32_LOAD8_U, uint8_t, CV_U32)
     LOAD(I32_LOAD16_S, int16_t, CV_S8_32)
@@ -674,7 +691,77 @@ L_I64_REM_U: {
     BIN(I64_SHL_IMM, I64(1) << (IMM64 & 63))
     BIN(I64_SHR_S_IMM, num_shr_s64(I64(1), IMM64))
     BIN(I64_SHR_U_IMM, I64(1) >> (IMM64 & 63))
+    BIN(I32_ROTL_IMM, num_rotl32(I32(1), IMM32))
+    BIN(I32_ROTR_IMM, num_rotr32(I32(1), IMM32))
+    BIN(I64_ROTL_IMM, num_rotl64(I64(1), IMM64))
+    BIN(I64_ROTR_IMM, num_rotr64(I64(1), IMM64))
 #undef BIN
+
+    /* f64 with a 64-bit immediate (operands 2, 3: low and high bits). */
+#define FIMM (num_f64((uint64_t)OP(2) | (uint64_t)OP(3) << 32))
+#define FBIN(NAME, EXPR)                                                          \
+    L_##NAME: {                                                                   \
+        uint64_t r_ = num_from_f64(EXPR);                                         \
+        SL(0) = r_;                                                               \
+        NEXT(4);                                                                  \
+    }
+    FBIN(F64_ADD_IMM, F64(1) + FIMM)
+    FBIN(F64_SUB_IMM, F64(1) - FIMM)
+    FBIN(F64_MUL_IMM, F64(1) * FIMM)
+    FBIN(F64_DIV_IMM, F64(1) / FIMM)
+#undef FIMM
+
+    /* f64 with the second operand loaded from memory: address
+     * (u32)(slot 2 + imm 3) + offset 4. */
+#define FMEM                                                                      \
+    ({                                                                            \
+        uint64_t ea_ = (uint64_t)(uint32_t)(I32(2) + OP(3)) + OP(4);              \
+        if (UNLIKELY(ea_ + 8 > mlimit)) {                                         \
+            mlimit = mem_limit(inst);                                             \
+            if (ea_ + 8 > mlimit)                                                 \
+                TRAP(RUNTIME_TRAP_MEMORY_OUT_OF_BOUNDS);                          \
+        }                                                                         \
+        uint64_t v_;                                                              \
+        memcpy(&v_, mb + ea_, 8);                                                 \
+        num_f64(v_);                                                              \
+    })
+#define FBIN5(NAME, EXPR)                                                         \
+    L_##NAME: {                                                                   \
+        uint64_t r_ = num_from_f64(EXPR);                                         \
+        SL(0) = r_;                                                               \
+        NEXT(5);                                                                  \
+    }
+#undef FBIN
+#define FBIN FBIN5
+    FBIN(F64_ADD_MEM, F64(1) + FMEM)
+    FBIN(F64_SUB_MEM, F64(1) - FMEM)
+    FBIN(F64_MUL_MEM, F64(1) * FMEM)
+    FBIN(F64_DIV_MEM, F64(1) / FMEM)
+
+    /* Stores of an f64 result: the address is slot 0 and the store's offset
+     * the last operand; the value is never written to a slot. */
+#define FSTORE(NAME, EXPR, OFF, UNITS)                                            \
+    L_##NAME: {                                                                   \
+        uint64_t r_ = num_from_f64(EXPR);                                         \
+        uint64_t sa_ = (uint64_t)I32(0) + OP(OFF);                                \
+        if (UNLIKELY(sa_ + 8 > mlimit)) {                                         \
+            mlimit = mem_limit(inst);                                             \
+            if (sa_ + 8 > mlimit)                                                 \
+                TRAP(RUNTIME_TRAP_MEMORY_OUT_OF_BOUNDS);                          \
+        }                                                                         \
+        memcpy(mb + sa_, &r_, 8);                                                 \
+        NEXT(UNITS);                                                              \
+    }
+    FSTORE(F64_ADD_ST, F64(1) + F64(2), 3, 4)
+    FSTORE(F64_SUB_ST, F64(1) - F64(2), 3, 4)
+    FSTORE(F64_MUL_ST, F64(1) * F64(2), 3, 4)
+    FSTORE(F64_ADD_MEM_ST, F64(1) + FMEM, 5, 6)
+    FSTORE(F64_SUB_MEM_ST, F64(1) - FMEM, 5, 6)
+    FSTORE(F64_MUL_MEM_ST, F64(1) * FMEM, 5, 6)
+#undef FSTORE
+#undef FMEM
+#undef FBIN
+#undef FBIN5
 
     /* ---- tables ---- */
 L_TABLE_GET: {

@@ -123,6 +123,20 @@
     X(TABLE_INIT, 5)  /* table elem d s n */ \
     X(ATOMIC, 6)      /* threads: subop dst addr arg1 arg2 offset (atomic_exec.h) */ \
     X(ELEM_DROP, 1) \
+    /* superinstructions for compiler-generated code */ \
+    X(I32_ROTL_IMM, 3) X(I32_ROTR_IMM, 3) X(I64_ROTL_IMM, 3) X(I64_ROTR_IMM, 3) \
+    X(F64_ADD_IMM, 4) X(F64_SUB_IMM, 4) X(F64_MUL_IMM, 4) X(F64_DIV_IMM, 4) /* dst a lo hi */ \
+    /* f64/i32.load whose address is an i32.add of a constant: dst a imm offset,
+     * effective address (u32)(a + imm) + offset */ \
+    X(F64_LOAD_AI, 4) X(I32_LOAD_AI, 4) \
+    /* f64 op whose second operand is an f64.load: dst a addr imm offset, the
+     * load's address computed as in F64_LOAD_AI (imm 0 when none) */ \
+    X(F64_ADD_MEM, 5) X(F64_SUB_MEM, 5) X(F64_MUL_MEM, 5) X(F64_DIV_MEM, 5) \
+    /* an f64 op whose result goes straight to f64.store: store-addr a b
+     * store-offset, and the same for the _MEM forms: store-addr a addr imm
+     * offset store-offset */ \
+    X(F64_ADD_ST, 4) X(F64_SUB_ST, 4) X(F64_MUL_ST, 4) \
+    X(F64_ADD_MEM_ST, 6) X(F64_SUB_MEM_ST, 6) X(F64_MUL_MEM_ST, 6) \
     INTERP_SIMD_OPS(X)
 
 enum interp_op {

@@ -113,6 +113,34 @@
   (func (export "call_reenter") (param i32) (result i32)
     (i32.add (i32.const 1) (call $reenter (local.get 0))))
   (func (export "f32_min") (param f32 f32) (result f32) (f32.min (local.get 0) (local.get 1)))
+;; Superinstructions: f64 ops with a load or constant operand, loads whose
+;; address is local + constant (the i32.add wraps before the offset is added),
+;; rotates by a constant.
+  (func (export "f64_mem_ops") (param i32 f64) (result f64)
+    (f64.store (i32.const 8) (f64.const 2.5))
+    (f64.store (i32.const 16) (f64.const 4.0))
+    ;; p1 + [(u32)(p0 + 16)] ; with p0 = -8 that is p1 + 2.5
+    (f64.add (local.get 1) (f64.load (i32.add (local.get 0) (i32.const 16))))
+    ;; * [p0 + 24] (4.0), load first: commuted
+    (f64.mul (f64.load offset=16 (i32.add (local.get 0) (i32.const 8))))
+    ;; / [16]
+    (f64.div (f64.load (i32.const 16)))
+    (f64.sub (f64.const 0.25))
+    (f64.sub (f64.load offset=8 (i32.const 0)) (local.get 1)) ;; 2.5 - p1, not fused
+    (f64.add))
+  (func (export "f64_store_ops") (param i32 f64) (result f64)
+    (f64.store (i32.const 8) (f64.const 2.5))
+    (f64.store offset=16 (local.get 0) (f64.mul (local.get 1) (local.get 1)))
+    (f64.store offset=24 (local.get 0) (f64.sub (local.get 1) (f64.load offset=8 (local.get 0))))
+    (f64.add (f64.load offset=16 (local.get 0)) (f64.load offset=24 (local.get 0))))
+  (func (export "i32_load_wrap") (param i32) (result i32)
+    (i32.store (i32.const 4) (i32.const 0x12345678))
+    (i32.load offset=4 (i32.add (local.get 0) (i32.const 16))))
+  (func (export "rot_imm") (param i32) (result i32)
+    (i32.xor (i32.rotl (local.get 0) (i32.const 7)) (i32.rotr (local.get 0) (i32.const 35))))
+  (func (export "rot64_imm") (param i64) (result i64)
+    (i64.xor (i64.rotl (local.get 0) (i64.const 13)) (i64.rotr (local.get 0) (i64.const 70))))
+
 ;; Guard-page faults (out of bounds with guard pages) name the function that
 ;; faulted: a callee, and a caller after a call has returned.
   (func $oob_load (export "oob_load") (param i32) (result i32) (i32.load (local.get 0)))

@@ -327,6 +327,25 @@ static void test_guard_page_faults_name_the_faulting_function(void)
     CHECK(call1("fib", 10) == 55);
 }
 
+static void test_superinstructions_keep_wasm_semantics(void)
+{
+    /* (p1 + 2.5) * 4 / 4 - 0.25 + (2.5 - p1) */
+    uint64_t c[2] = {(uint32_t)-8, f64_bits(1.0)};
+    CHECK(call("f64_mem_ops", c) == RUNTIME_OK && c[0] == f64_bits(3.25 + 1.5));
+    uint64_t st[2] = {0, f64_bits(3.0)};
+    CHECK(call("f64_store_ops", st) == RUNTIME_OK && st[0] == f64_bits(9.5));
+    uint64_t st2[2] = {0xFFFFFFF0u, f64_bits(3.0)};
+    CHECK(call("f64_store_ops", st2) == RUNTIME_TRAP_MEMORY_OUT_OF_BOUNDS);
+    /* the address wraps to 0 before the offset: a load at 4, not a trap */
+    CHECK((uint32_t)call1("i32_load_wrap", 0xFFFFFFF0u) == 0x12345678u);
+    uint64_t t[1] = {0xFFFFFF00u};
+    CHECK(call("i32_load_wrap", t) == RUNTIME_TRAP_MEMORY_OUT_OF_BOUNDS);
+    uint32_t x = 0x80000001u;
+    CHECK((uint32_t)call1("rot_imm", x) == (((x << 7) | (x >> 25)) ^ ((x >> 3) | (x << 29))));
+    uint64_t y = 0x8000000000000003ull;
+    CHECK(call1("rot64_imm", y) == (((y << 13) | (y >> 51)) ^ ((y >> 6) | (y << 58))));
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -343,6 +362,7 @@ static const struct {
     T(test_interrupt_stops_an_endless_loop),
     T(test_float_min_and_nearest_edge_cases),
     T(test_guard_page_faults_name_the_faulting_function),
+    T(test_superinstructions_keep_wasm_semantics),
 #undef T
 };
 
