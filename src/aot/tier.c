@@ -165,13 +165,16 @@ int aot_invoke(struct runtime_exec *exec, struct runtime_instance *caller,
                struct runtime_func *func, uint64_t *cells)
 {
     (void)caller;
-    struct aot_thread thread = {
-        .exec = exec,
-        .stack_limit = exec->native_stack_lo ? exec->native_stack_lo + AOT_STACK_RESERVE : 0,
-        .interrupt = &exec->interrupt,
-    };
+    struct aot_thread thread = {.exec = exec, .stack_limit = 0, .interrupt = &exec->interrupt};
+    /* Only when this call runs on the stack the exec describes (a thread's,
+     * or a fiber's set by its owner); small stacks keep a quarter free. */
+    uintptr_t lo = exec->native_stack_lo, hi = exec->native_stack_hi, sp = current_sp();
+    if (lo && hi > lo && sp > lo && sp <= hi) {
+        uintptr_t reserve = (hi - lo) / 4 < AOT_STACK_RESERVE ? (hi - lo) / 4 : AOT_STACK_RESERVE;
+        thread.stack_limit = lo + reserve;
+    }
     /* host -> wasm -> host -> wasm nesting also eats native stack. */
-    if (current_sp() < thread.stack_limit)
+    if (sp < thread.stack_limit)
         return RUNTIME_TRAP_CALL_STACK_EXHAUSTED;
     if (atomic_load_explicit(&exec->interrupt, memory_order_relaxed))
         return RUNTIME_TRAP_INTERRUPTED;
