@@ -142,11 +142,48 @@ static bool do_binary_f64(struct comp *c, int op)
     return true;
 }
 
+/* i32.xor of a value and a rotate/shift by a constant just emitted for the
+ * other operand: one op (the rotated value never goes to its slot). */
+static bool do_xor_shifted(struct comp *c)
+{
+    uint32_t h = c->sh - 2;
+    if (c->last_start == NO_LAST ||
+        (c->last_op != INTERP_OP_I32_ROTL_IMM && c->last_op != INTERP_OP_I32_SHR_U_IMM))
+        return false;
+    uint32_t sh_h;
+    if (c->last_dst_h == h + 1 && c->st[h].kind != ENTRY_CONST)
+        sh_h = h + 1;
+    else if (c->last_dst_h == h && c->st[h + 1].kind != ENTRY_CONST)
+        sh_h = h;
+    else
+        return false;
+    if (c->st[sh_h].kind != ENTRY_SLOT)
+        return false;
+    const uint32_t *ops = c->code + c->last_start + INTERP_HANDLER_UNITS;
+    uint32_t x = ops[1], k = ops[2];
+    int fop = c->last_op == INTERP_OP_I32_ROTL_IMM ? INTERP_OP_I32_XOR_ROTL_IMM
+                                                   : INTERP_OP_I32_XOR_SHR_U_IMM;
+    c->len = c->last_start;
+    barrier(c);
+    uint32_t a = read_slot(c, sh_h == h + 1 ? h : h + 1);
+    c->sh = h;
+    uint32_t dst = push_slot(c);
+    emit_op(c, fop);
+    emit_u(c, dst);
+    mark_dst(c, h);
+    emit_u(c, a);
+    emit_u(c, x);
+    emit_u(c, k);
+    return true;
+}
+
 static void do_binary(struct comp *c, int op)
 {
     if (!can_pop(c, 2))
         return;
     if (do_binary_f64(c, op))
+        return;
+    if (op == INTERP_OP_I32_XOR && do_xor_shifted(c))
         return;
     uint32_t h = c->sh - 2;
     struct entry *ea = &c->st[h], *eb = &c->st[h + 1];

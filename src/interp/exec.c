@@ -695,6 +695,13 @@ L_I64_REM_U: {
     BIN(I32_ROTR_IMM, num_rotr32(I32(1), IMM32))
     BIN(I64_ROTL_IMM, num_rotl64(I64(1), IMM64))
     BIN(I64_ROTR_IMM, num_rotr64(I64(1), IMM64))
+    /* ---- xor of a rotated/shifted operand: dst a x k ---- */
+L_I32_XOR_ROTL_IMM:
+    SL(0) = I32(1) ^ num_rotl32(I32(2), OP(3));
+    NEXT(4);
+L_I32_XOR_SHR_U_IMM:
+    SL(0) = I32(1) ^ (I32(2) >> (OP(3) & 31));
+    NEXT(4);
 #undef BIN
 
     /* f64 with a 64-bit immediate (operands 2, 3: low and high bits). */

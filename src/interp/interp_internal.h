@@ -136,6 +136,9 @@
      * store-offset, and the same for the _MEM forms: store-addr a addr imm
      * offset store-offset */ \
     X(F64_ADD_ST, 4) X(F64_SUB_ST, 4) X(F64_MUL_ST, 4) \
+    /* i32.xor with a rotate/shift by a constant (sha-style mixing): dst a x k,
+     * dst = a ^ rotl(x, k) / a ^ (x >> k) */ \
+    X(I32_XOR_ROTL_IMM, 4) X(I32_XOR_SHR_U_IMM, 4) \
     X(F64_ADD_MEM_ST, 6) X(F64_SUB_MEM_ST, 6) X(F64_MUL_MEM_ST, 6) \
     INTERP_SIMD_OPS(X)
 

@@ -138,6 +138,9 @@
     (i32.load offset=4 (i32.add (local.get 0) (i32.const 16))))
   (func (export "rot_imm") (param i32) (result i32)
     (i32.xor (i32.rotl (local.get 0) (i32.const 7)) (i32.rotr (local.get 0) (i32.const 35))))
+  (func (export "sigma") (param i32) (result i32)
+    (i32.xor (i32.xor (i32.rotl (local.get 0) (i32.const 25)) (i32.rotl (local.get 0) (i32.const 14)))
+             (i32.shr_u (local.get 0) (i32.const 3))))
   (func (export "rot64_imm") (param i64) (result i64)
     (i64.xor (i64.rotl (local.get 0) (i64.const 13)) (i64.rotr (local.get 0) (i64.const 70))))
 

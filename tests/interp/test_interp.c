@@ -342,6 +342,9 @@ static void test_superinstructions_keep_wasm_semantics(void)
     CHECK(call("i32_load_wrap", t) == RUNTIME_TRAP_MEMORY_OUT_OF_BOUNDS);
     uint32_t x = 0x80000001u;
     CHECK((uint32_t)call1("rot_imm", x) == (((x << 7) | (x >> 25)) ^ ((x >> 3) | (x << 29))));
+    x = 0x9ABCDEF1u;
+    CHECK((uint32_t)call1("sigma", x) ==
+          ((((x << 25) | (x >> 7)) ^ ((x << 14) | (x >> 18))) ^ (x >> 3)));
     uint64_t y = 0x8000000000000003ull;
     CHECK(call1("rot64_imm", y) == (((y << 13) | (y >> 51)) ^ ((y >> 6) | (y << 58))));
 }
