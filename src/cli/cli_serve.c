@@ -1,5 +1,6 @@
 /* cli_serve.c: `faaslet serve`: the HTTP API server (src/http) over an
- * executor (src/exec), the function store and an in-process state store.
+ * executor (src/exec), the function store and a state store (global tier
+ * in-process, or on Redis with --redis so that several servers share it).
  * Runs until SIGTERM or SIGINT, then drains the calls in flight and exits 0. */
 #include "cli/cli.h"
 
@@ -7,6 +8,7 @@
 #include "faaslet/faaslet.h"
 #include "http/http.h"
 #include "state/state.h"
+#include "state/state_redis.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -29,6 +31,8 @@ static int usage(FILE *out)
             "  --timeout-ms N       wall-clock limit per call (default 60000; 0 = none)\n"
             "  --inline-us N        run a sync call on the HTTP thread when the function's\n"
             "                       last call took at most N us (default %u; 0 = never)\n"
+            "  --redis HOST:PORT    global state tier on this Redis, shared with other\n"
+            "                       servers and `faaslet invoke --redis` (default: in-process)\n"
             "  --max-memory BYTES   linear memory limit per call (default: the module's)\n"
             "  --bounds-checked     explicit bounds checks and small memory reservations\n"
             "                       (for very many warm Faaslets) instead of guard pages\n"
@@ -57,6 +61,7 @@ static bool parse_u64(const char *s, uint64_t *out)
 int cli_serve(int argc, char **argv)
 {
     const char *store_opt = NULL, *bind = NULL, *ready_file = NULL, *level = "info";
+    const char *redis_opt = NULL;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     uint64_t port = HTTP_DEFAULT_PORT, upload_port = HTTP_DEFAULT_UPLOAD_PORT;
     uint64_t workers = cpus > 0 ? (uint64_t)cpus : 2, threads = 2, timeout_ms = 60000;
@@ -87,6 +92,8 @@ int cli_serve(int argc, char **argv)
             bind = v;
         else if (!strcmp(a, "--store"))
             store_opt = v;
+        else if (!strcmp(a, "--redis"))
+            redis_opt = v;
         else if (!strcmp(a, "--workers"))
             ok = parse_u64(v, &workers) && workers >= 1 && workers <= 1024;
         else if (!strcmp(a, "--threads"))
@@ -138,7 +145,16 @@ int cli_serve(int argc, char **argv)
         return 1;
     }
     snprintf(files, sizeof files, "%s/.files", store);
-    struct state_store *state = state_store_create(NULL, &err);
+    struct state_store_options state_opts = {0};
+    if (redis_opt) {
+        /* Connects once: a wrong address or a Redis that is down fails now. */
+        state_opts.global = state_global_redis_create_addr(redis_opt, &err);
+        if (!state_opts.global) {
+            fprintf(stderr, "faaslet serve: --redis: %s\n", err.msg);
+            return 1;
+        }
+    }
+    struct state_store *state = state_store_create(&state_opts, &err);
     if (!state) {
         fprintf(stderr, "faaslet serve: state: %s\n", err.msg);
         return 1;

@@ -704,6 +704,19 @@ static enum MHD_Result upload_function(struct request *r, const char *method, co
     return reply_text(r, MHD_HTTP_OK, "uploaded %s/%s (%zu bytes)", user, function, r->len);
 }
 
+/* A state tier that failed: 503 when its backend is unreachable (Redis
+ * down: the request may be retried), 500 otherwise; logged as one line. */
+static enum MHD_Result state_failure(struct request *r, const char *method, const char *url,
+                                     const char *user, const char *key, int rc,
+                                     const struct fl_error *err)
+{
+    unsigned status =
+        rc == FL_ERR_IO ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_INTERNAL_SERVER_ERROR;
+    server_log(r->listener->server, HTTP_LOG_WARN, "request %s %.80s -> %u state %s/%s: %s",
+               method, url, status, user, key, err->msg);
+    return reply_text(r, status, "state %s/%s: %s", user, key, err->msg);
+}
+
 static enum MHD_Result state_request(struct request *r, const char *method, const char *url)
 {
     struct http_server *s = r->listener->server;
@@ -742,29 +755,22 @@ static enum MHD_Result state_request(struct request *r, const char *method, cons
             return reject(r, MHD_HTTP_BAD_REQUEST, method, url, "state %s/%s: %s", user, key,
                           err.msg);
         if (rc)
-            return reply_text(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "state %s/%s: %s", user, key,
-                              err.msg);
+            return state_failure(r, method, url, user, key, rc, &err);
         return reply_text(r, MHD_HTTP_OK, "stored %s/%s (%zu bytes)", user, key, r->len);
     }
+    /* As Faasm's upload server (which pulls, then reads): the global
+     * tier's value, so that servers sharing a tier (--redis) agree; a local
+     * copy may hold a function's unpushed writes, which stay private. */
     uint8_t *data = NULL;
     uint64_t len = 0;
-    int rc;
-    if (local) {
-        len = state_value_size(local);
-        data = malloc(len ? len : 1);
-        rc = !data ? fl_error_set(&err, FL_ERR_NOMEM, "out of memory")
-                   : state_value_read(local, 0, data, len, &err);
-    } else {
-        rc = g->ops->get(g, user, key, &data, &len, &err);
-    }
+    int rc = g->ops->get(g, user, key, &data, &len, &err);
     if (rc == FL_ERR_NOT_FOUND) {
         free(data);
         return reject(r, MHD_HTTP_NOT_FOUND, method, url, "no state value %s/%s", user, key);
     }
     if (rc) {
         free(data);
-        return reply_text(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "state %s/%s: %s", user, key,
-                          err.msg);
+        return state_failure(r, method, url, user, key, rc, &err);
     }
     return reply_owned(r, MHD_HTTP_OK, (char *)data, (size_t)len, "application/octet-stream");
 }

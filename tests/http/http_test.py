@@ -680,10 +680,101 @@ def test_sigterm_drains_in_flight_calls_and_exits_0():
                "drained calls not both finished:\n" + log)
 
 
+# ---- the state tier on Redis (registered only where redis-server exists) ----
+
+class Redis:
+    """A redis-server on a free loopback port, in its own directory."""
+
+    def __init__(self, path, port=None):
+        self.path, self.dir = path, tempfile.TemporaryDirectory(prefix="faaslet-redis-")
+        self.port = port or free_port()
+        self.proc = subprocess.Popen(
+            [path, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.dir.name],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("redis-server did not start")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        self.dir.cleanup()
+
+
+def redis_test_two_servers_share_state():
+    redis_server = os.environ["FL_REDIS_SERVER"]
+    with Redis(redis_server) as redis:
+        addr = "127.0.0.1:%d" % redis.port
+        with Server("--redis", addr) as a, Server("--redis", addr) as b:
+            expect(a.store != b.store, "the servers share a store")
+            # the upload server's state endpoints write and read the global tier
+            expect_status(a.request("PUT", "/s/demo/greeting", b"from A", upload=True), 200)
+            code, body = b.get("/s/demo/greeting", upload=True)
+            expect((code, body) == (200, b"from A"), "B read %d %r" % (code, body))
+            # a function on B reads what was PUT on A
+            b.upload("demo", "state_read")
+            expect_status(b.call({"user": "demo", "function": "state_read",
+                                  "input_data": "greeting"}), 200, "^from A$")
+            # a PUT on B of a value B has open replaces it there and in Redis
+            expect_status(b.request("PUT", "/s/demo/greeting", b"from B", upload=True), 200)
+            expect(a.get("/s/demo/greeting", upload=True) == (200, b"from B"),
+                   "A does not see B's PUT")
+            expect_status(b.call({"user": "demo", "function": "state_read",
+                                  "input_data": "greeting"}), 200, "^from B$")
+            # what a function on A pushes, B serves
+            a.upload("demo", "state_basic")
+            expect_status(a.call({"user": "demo", "function": "state_basic"}), 200, "state ok")
+            expect(b.get("/s/demo/sb_value", upload=True) == (200, b"HELLO world"),
+                   "B does not see A's pushed value")
+            expect_status(b.get("/s/demo/missing", upload=True), 404, "no state value")
+            # Redis down: state requests fail with a one-line 503; uploads, calls
+            # and the other endpoints keep working
+            redis.stop()
+            expect_status(a.get("/s/demo/greeting", upload=True), 503,
+                          r"^state demo/greeting: .*redis")
+            expect_status(b.request("PUT", "/s/demo/other", b"x", upload=True), 503,
+                          r"^state demo/other: .*redis")
+            a.upload("demo", "echo")
+            b.upload("demo", "echo")
+            for s in (a, b):
+                still_serves(s)
+                expect_status(s.get("/healthz"), 200)
+            # ... and recovers once Redis is back on its port
+            with Redis(redis_server, redis.port):
+                deadline = time.time() + 10
+                while a.request("PUT", "/s/demo/greeting", b"again", upload=True)[0] != 200:
+                    expect(time.time() < deadline, "no recovery after Redis came back")
+                    time.sleep(0.1)
+                expect(b.get("/s/demo/greeting", upload=True) == (200, b"again"),
+                       "B does not see A's PUT after the restart")
+                stop_cleanly(a)
+                stop_cleanly(b)
+    # a Redis that is not there fails at start, with a clear line
+    with tempfile.TemporaryDirectory() as d:
+        p = subprocess.run([FAASLET, "serve", "--port", "0", "--upload-port", "0", "--store", d,
+                            "--redis", "127.0.0.1:%d" % free_port()],
+                           capture_output=True, text=True, timeout=30)
+        expect(p.returncode == 1 and re.search(r"--redis: .*refused", p.stderr),
+               "unreachable Redis at start: rc %d %r" % (p.returncode, p.stderr))
+
+
 def main():
     name = sys.argv[4]
     fn = globals().get(name)
-    if not name.startswith("test_") or fn is None:
+    if not name.startswith(("test_", "redis_test_")) or fn is None:
         sys.exit("no test %s" % name)
     fn()
     print("PASS", name)
