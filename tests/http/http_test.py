@@ -615,6 +615,27 @@ def test_short_calls_run_inline_slow_ones_on_workers():
             expect_status(s.call({"user": "demo", "function": "echo", "input_data": "y"}), 200,
                           "^y$")
         expect(inline_calls(s) > n, "the re-uploaded function never ran inline")
+        # a chain started inline parks awaiting its callee and a worker
+        # finishes it: concurrent chains all come back right
+        s.upload("demo", "chain_named")
+        before = inline_calls(s)
+        for i in range(12):
+            expect_status(s.call({"user": "demo", "function": "chain_named",
+                                  "input_data": "c%d" % i}), 200, "^chained:c%d$" % i)
+        results = {}
+
+        def chain(i):
+            results[i] = s.call({"user": "demo", "function": "chain_named",
+                                 "input_data": "t%d" % i})
+
+        threads = [threading.Thread(target=chain, args=(i,)) for i in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for i in range(16):
+            expect_status(results[i], 200, "^chained:t%d$" % i)
+        print("inline chains: %d of 28" % (inline_calls(s) - before))
         # traps on the event thread are contained like on a worker
         s.upload("demo", "trap")
         for _ in range(3):
