@@ -10,7 +10,7 @@
 
 #include "aot/aot.h"
 
-#define AOT_ABI_VERSION 2u
+#define AOT_ABI_VERSION 3u
 
 /* Native signature of a compiled function of wasm type (p...) -> (r...):
  *   R f(struct aot_vmctx *, struct aot_thread *, p...)
@@ -62,6 +62,8 @@ enum aot_helper {
     AOT_HELPER_ELEM_DROP,     /* void (vmctx, i32 seg) */
     AOT_HELPER_TRAP_INDEX,    /* void (vmctx, thread, i32 trap, i32 index, i32 func) noreturn:
                                  "... element N" */
+    AOT_HELPER_ATOMIC_WAIT,   /* i32 (vmctx, thread, i64 ea, i64 expected, i32 is64, i64 timeout) */
+    AOT_HELPER_ATOMIC_NOTIFY, /* i32 (vmctx, thread, i64 ea, i32 count) */
     AOT_HELPER_COUNT
 };
 
@@ -91,6 +93,11 @@ struct aot_module {
 /* Trap from compiled code or a helper: records trap on the exec and jumps
  * to its recovery point. Never returns. */
 _Noreturn void aot_trap(struct aot_thread *thread, int trap);
+
+/* memory.atomic.wait / notify for compiled code (threads.c); trap via aot_trap. */
+int32_t aot_helper_atomic_wait(struct aot_vmctx *vm, struct aot_thread *t, uint64_t ea, uint64_t expected,
+                               uint32_t is64, int64_t timeout);
+int32_t aot_helper_atomic_notify(struct aot_vmctx *vm, struct aot_thread *t, uint64_t ea, uint32_t count);
 
 /* Helper table shared by every instance (read-only). */
 extern void *const aot_helpers[AOT_HELPER_COUNT];

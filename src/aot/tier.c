@@ -152,6 +152,8 @@ void *const aot_helpers[AOT_HELPER_COUNT] = {
     [AOT_HELPER_TABLE_INIT] = (void *)helper_table_init,
     [AOT_HELPER_ELEM_DROP] = (void *)helper_elem_drop,
     [AOT_HELPER_TRAP_INDEX] = (void *)helper_trap_index,
+    [AOT_HELPER_ATOMIC_WAIT] = (void *)aot_helper_atomic_wait,
+    [AOT_HELPER_ATOMIC_NOTIFY] = (void *)aot_helper_atomic_notify,
 };
 
 static uintptr_t current_sp(void)

@@ -31,6 +31,16 @@ static const uint8_t imm_kind_fc[] = {
     WASM_OPCODES_FC(IMM_ROW)
 #undef IMM_ROW
 };
+static const uint8_t imm_kind_fd[256] = {
+#define IMM_ROW(name, code, imm, sig) [code] = WASM_IMM_##imm,
+    WASM_OPCODES_FD(IMM_ROW)
+#undef IMM_ROW
+};
+static const uint8_t imm_kind_fe[0x4F] = {
+#define IMM_ROW(name, code, imm, sig) [code] = WASM_IMM_##imm,
+    WASM_OPCODES_FE(IMM_ROW)
+#undef IMM_ROW
+};
 static const bool op_known[256] = {
 #define KNOWN_ROW(name, code, imm, sig) [code] = true,
     WASM_OPCODES(KNOWN_ROW)
@@ -61,7 +71,8 @@ LLVMTypeRef cg_type(struct cg *cg, uint8_t valtype)
     case WASM_TYPE_I64: return cg->t_i64;
     case WASM_TYPE_F32: return cg->t_f32;
     case WASM_TYPE_F64: return cg->t_f64;
-    default: return cg->t_i64; /* refs; v128 is rejected before we get here */
+    case WASM_TYPE_V128: return cg->t_v128;
+    default: return cg->t_i64; /* refs */
     }
 }
 
@@ -175,11 +186,13 @@ static LLVMTypeRef helper_type(struct cg *cg, int helper)
     case AOT_HELPER_TABLE_COPY:
     case AOT_HELPER_TABLE_INIT:
         return LLVMFunctionType(cg->t_void, (LLVMTypeRef[]){p, p, i32, i32, i32, i32, i32}, 7, 0);
+    case AOT_HELPER_ATOMIC_WAIT: return LLVMFunctionType(i32, (LLVMTypeRef[]){p, p, i64, i64, i32, i64}, 6, 0);
+    case AOT_HELPER_ATOMIC_NOTIFY: return LLVMFunctionType(i32, (LLVMTypeRef[]){p, p, i64, i32}, 4, 0);
     default: return NULL;
     }
 }
 
-static LLVMValueRef call_helper(struct cg *cg, int helper, LLVMValueRef *args, unsigned n)
+LLVMValueRef cg_call_helper(struct cg *cg, int helper, LLVMValueRef *args, unsigned n)
 {
     LLVMTypeRef ft = helper_type(cg, helper);
     LLVMValueRef fp = vmctx_array_ptr(cg, offsetof(struct aot_vmctx, helpers), (uint32_t)helper);
@@ -199,7 +212,7 @@ static void mark_noreturn_cold(struct cg *cg, LLVMValueRef call)
  * the function to blame (UINT32_MAX: a callee's trap, already blamed). */
 static void emit_trap_call_in(struct cg *cg, LLVMValueRef code, uint32_t func)
 {
-    mark_noreturn_cold(cg, call_helper(cg, AOT_HELPER_TRAP,
+    mark_noreturn_cold(cg, cg_call_helper(cg, AOT_HELPER_TRAP,
                                        (LLVMValueRef[]){cg->vmctx, cg->thread, code, const_i32(cg, func)}, 4));
     LLVMBuildUnreachable(cg->b);
 }
@@ -217,7 +230,7 @@ static void trap_index_if(struct cg *cg, LLVMValueRef cond, int trap, LLVMValueR
     cond = cg_intrinsic(cg, "llvm.expect", &cg->t_i1, 1, expect_args, 2);
     LLVMBuildCondBr(cg->b, cond, bad, cont);
     LLVMPositionBuilderAtEnd(cg->b, bad);
-    mark_noreturn_cold(cg, call_helper(cg, AOT_HELPER_TRAP_INDEX,
+    mark_noreturn_cold(cg, cg_call_helper(cg, AOT_HELPER_TRAP_INDEX,
                                        (LLVMValueRef[]){cg->vmctx, cg->thread, const_i32(cg, (uint64_t)trap),
                                                         index, const_i32(cg, cg->func_index)}, 5));
     LLVMBuildUnreachable(cg->b);
@@ -250,6 +263,11 @@ static void store_cell(struct cg *cg, LLVMValueRef cells, uint32_t i, LLVMValueR
         x = LLVMBuildZExt(cg->b, LLVMBuildBitCast(cg->b, v, cg->t_i32, ""), cg->t_i64, "");
         break;
     case WASM_TYPE_F64: x = LLVMBuildBitCast(cg->b, v, cg->t_i64, ""); break;
+    case WASM_TYPE_V128: {
+        LLVMValueRef st = LLVMBuildStore(cg->b, v, field_ptr(cg, cells, (uint64_t)i * 8, cg->t_v128));
+        LLVMSetAlignment(st, 8);
+        return;
+    }
     default: x = v; break;
     }
     LLVMBuildStore(cg->b, x, field_ptr(cg, cells, (uint64_t)i * 8, cg->t_i64));
@@ -257,6 +275,11 @@ static void store_cell(struct cg *cg, LLVMValueRef cells, uint32_t i, LLVMValueR
 
 static LLVMValueRef load_cell(struct cg *cg, LLVMValueRef cells, uint32_t i, uint8_t type)
 {
+    if (type == WASM_TYPE_V128) {
+        LLVMValueRef v = LLVMBuildLoad2(cg->b, cg->t_v128, field_ptr(cg, cells, (uint64_t)i * 8, cg->t_v128), "");
+        LLVMSetAlignment(v, 8);
+        return v;
+    }
     LLVMValueRef x = LLVMBuildLoad2(cg->b, cg->t_i64, field_ptr(cg, cells, (uint64_t)i * 8, cg->t_i64), "");
     switch (type) {
     case WASM_TYPE_I32: return LLVMBuildTrunc(cg->b, x, cg->t_i32, "");
@@ -404,7 +427,7 @@ static void emit_stack_check(struct cg *cg)
 
 /* Native address of a wasm access of `size` bytes at i32 addr + offset.
  * With guard pages any address below 8 GiB is reserved, so no check. */
-static LLVMValueRef mem_address(struct cg *cg, LLVMValueRef addr, uint64_t offset, unsigned size,
+LLVMValueRef cg_mem_address(struct cg *cg, LLVMValueRef addr, uint64_t offset, unsigned size,
                                 LLVMTypeRef t)
 {
     LLVMValueRef idx = LLVMBuildZExt(cg->b, addr, cg->t_i64, "");
@@ -445,7 +468,7 @@ static void emit_load(struct cg *cg, uint8_t op, uint64_t offset)
     unsigned size = (mt == cg->t_i8) ? 1 : (mt == cg->t_i16) ? 2
                   : (mt == cg->t_i32 || mt == cg->t_f32) ? 4 : 8;
     LLVMValueRef addr = cg_pop(cg);
-    LLVMValueRef v = LLVMBuildLoad2(cg->b, mt, mem_address(cg, addr, offset, size, mt), "");
+    LLVMValueRef v = LLVMBuildLoad2(cg->b, mt, cg_mem_address(cg, addr, offset, size, mt), "");
     LLVMSetAlignment(v, 1);
     if (mt != rt)
         v = sext ? LLVMBuildSExt(cg->b, v, rt, "") : LLVMBuildZExt(cg->b, v, rt, "");
@@ -471,7 +494,7 @@ static void emit_store(struct cg *cg, uint8_t op, uint64_t offset)
     LLVMValueRef v = cg_pop(cg), addr = cg_pop(cg);
     if (LLVMTypeOf(v) != mt)
         v = LLVMBuildTrunc(cg->b, v, mt, "");
-    LLVMValueRef st = LLVMBuildStore(cg->b, v, mem_address(cg, addr, offset, size, mt));
+    LLVMValueRef st = LLVMBuildStore(cg->b, v, cg_mem_address(cg, addr, offset, size, mt));
     LLVMSetAlignment(st, 1);
 }
 
@@ -555,8 +578,8 @@ static void emit_call_func(struct cg *cg, LLVMValueRef f, uint32_t type_index, L
         ncells += wasm_valtype_cells(t->types[i]);
     LLVMValueRef cells = entry_alloca(cg, LLVMArrayType(cg->t_i64, ncells));
     cells = LLVMBuildBitCast(cg->b, cells, cg->t_ptr, "");
-    for (uint32_t i = 0; i < t->param_count; i++)
-        store_cell(cg, cells, i, args[2 + i], t->types[i]);
+    for (uint32_t i = 0, c = 0; i < t->param_count; c += wasm_valtype_cells(t->types[i]), i++)
+        store_cell(cg, cells, c, args[2 + i], t->types[i]);
     LLVMValueRef exec = load_field(cg, cg->thread, offsetof(struct aot_thread, exec), cg->t_ptr, true);
     LLVMValueRef instance = VMCTX_PTR(cg, instance);
     invoke = LLVMBuildBitCast(cg->b, invoke, LLVMPointerType(cg->t_invoke, 0), "");
@@ -567,8 +590,8 @@ static void emit_call_func(struct cg *cg, LLVMValueRef f, uint32_t type_index, L
     LLVMPositionBuilderAtEnd(cg->b, trap_bb);
     emit_trap_call_in(cg, rc, UINT32_MAX);
     enter_block(cg, ok_bb);
-    for (uint32_t i = 0; i < nr; i++)
-        slow[i] = load_cell(cg, cells, i, t->types[t->param_count + i]);
+    for (uint32_t i = 0, c = 0; i < nr; c += wasm_valtype_cells(t->types[t->param_count + i]), i++)
+        slow[i] = load_cell(cg, cells, c, t->types[t->param_count + i]);
     LLVMBasicBlockRef slow_end = LLVMGetInsertBlock(cg->b);
     LLVMBuildBr(cg->b, join);
 
@@ -670,14 +693,19 @@ static bool skip_immediates(struct cg *cg, struct wasm_reader *r, uint8_t op)
     uint8_t b;
     uint64_t bits;
     unsigned kind;
+    (void)cg;
     if (op == WASM_OP_PREFIX_FC) {
         if (!wasm_read_u32(r, &u) || u >= sizeof imm_kind_fc)
             return false;
         kind = imm_kind_fc[u];
-    } else if (op == WASM_OP_PREFIX_FD || op == WASM_OP_PREFIX_FE) {
-        cg_fail(cg, FL_ERR_INVALID, "%s instructions are unsupported in aot",
-                op == WASM_OP_PREFIX_FD ? "SIMD" : "atomic");
-        return false;
+    } else if (op == WASM_OP_PREFIX_FD) {
+        if (!wasm_read_u32(r, &u) || u >= sizeof imm_kind_fd)
+            return false;
+        kind = imm_kind_fd[u];
+    } else if (op == WASM_OP_PREFIX_FE) {
+        if (!wasm_read_u32(r, &u) || u >= sizeof imm_kind_fe)
+            return false;
+        kind = imm_kind_fe[u];
     } else {
         if (!op_known[op])
             return false;
@@ -710,6 +738,13 @@ static bool skip_immediates(struct cg *cg, struct wasm_reader *r, uint8_t op)
                 return false;
         return true;
     case WASM_IMM_REFTYPE: return wasm_read_u8(r, &b);
+    case WASM_IMM_V128: case WASM_IMM_SHUFFLE:
+        for (int i = 0; i < 16; i++)
+            if (!wasm_read_u8(r, &b))
+                return false;
+        return true;
+    case WASM_IMM_LANE: return wasm_read_u8(r, &b);
+    case WASM_IMM_MEMARG_LANE: return wasm_read_u32(r, &u) && wasm_read_u32(r, &u) && wasm_read_u8(r, &b);
     default: return false;
     }
 }
@@ -870,8 +905,15 @@ static void emit_drop(struct cg *cg)
     LLVMValueRef v = cg_pop(cg);
     /* A dropped load must still trap when out of bounds: keep it alive. */
     if (!cg->opt->bounds_checks) {
-        while (v && (LLVMIsASExtInst(v) || LLVMIsAZExtInst(v)))
-            v = LLVMGetOperand(v, 0);
+        /* SIMD loads end in a cast, extend, splat or lane insert. */
+        for (int hops = 0; v && hops < 4 && !LLVMIsALoadInst(v); hops++) {
+            if (LLVMIsACastInst(v) || LLVMIsAShuffleVectorInst(v))
+                v = LLVMGetOperand(v, 0);
+            else if (LLVMIsAInsertElementInst(v))
+                v = LLVMGetOperand(v, 1);
+            else
+                v = NULL;
+        }
         if (v && LLVMIsALoadInst(v))
             LLVMSetVolatile(v, 1);
     }
@@ -905,42 +947,42 @@ static void do_prefix_fc(struct cg *cg, struct wasm_reader *r)
     switch (sub) {
     case WASM_OP_FC_MEMORY_INIT:
         z = cg_pop(cg), y = cg_pop(cg), x = cg_pop(cg);
-        call_helper(cg, AOT_HELPER_MEMORY_INIT,
+        cg_call_helper(cg, AOT_HELPER_MEMORY_INIT,
                     (LLVMValueRef[]){cg->vmctx, cg->thread, const_i32(cg, a), x, y, z}, 6);
         break;
     case WASM_OP_FC_DATA_DROP:
-        call_helper(cg, AOT_HELPER_DATA_DROP, (LLVMValueRef[]){cg->vmctx, const_i32(cg, a)}, 2);
+        cg_call_helper(cg, AOT_HELPER_DATA_DROP, (LLVMValueRef[]){cg->vmctx, const_i32(cg, a)}, 2);
         break;
     case WASM_OP_FC_MEMORY_COPY:
     case WASM_OP_FC_MEMORY_FILL:
         z = cg_pop(cg), y = cg_pop(cg), x = cg_pop(cg);
-        call_helper(cg, sub == WASM_OP_FC_MEMORY_COPY ? AOT_HELPER_MEMORY_COPY : AOT_HELPER_MEMORY_FILL,
+        cg_call_helper(cg, sub == WASM_OP_FC_MEMORY_COPY ? AOT_HELPER_MEMORY_COPY : AOT_HELPER_MEMORY_FILL,
                     (LLVMValueRef[]){cg->vmctx, cg->thread, x, y, z}, 5);
         break;
     case WASM_OP_FC_TABLE_INIT: /* elemidx a, tableidx b */
         z = cg_pop(cg), y = cg_pop(cg), x = cg_pop(cg);
-        call_helper(cg, AOT_HELPER_TABLE_INIT,
+        cg_call_helper(cg, AOT_HELPER_TABLE_INIT,
                     (LLVMValueRef[]){cg->vmctx, cg->thread, const_i32(cg, b), const_i32(cg, a), x, y, z}, 7);
         break;
     case WASM_OP_FC_ELEM_DROP:
-        call_helper(cg, AOT_HELPER_ELEM_DROP, (LLVMValueRef[]){cg->vmctx, const_i32(cg, a)}, 2);
+        cg_call_helper(cg, AOT_HELPER_ELEM_DROP, (LLVMValueRef[]){cg->vmctx, const_i32(cg, a)}, 2);
         break;
     case WASM_OP_FC_TABLE_COPY: /* dst a, src b */
         z = cg_pop(cg), y = cg_pop(cg), x = cg_pop(cg);
-        call_helper(cg, AOT_HELPER_TABLE_COPY,
+        cg_call_helper(cg, AOT_HELPER_TABLE_COPY,
                     (LLVMValueRef[]){cg->vmctx, cg->thread, const_i32(cg, a), const_i32(cg, b), x, y, z}, 7);
         break;
     case WASM_OP_FC_TABLE_GROW:
         y = cg_pop(cg), x = cg_pop(cg); /* init, delta */
-        cg_push(cg, call_helper(cg, AOT_HELPER_TABLE_GROW,
+        cg_push(cg, cg_call_helper(cg, AOT_HELPER_TABLE_GROW,
                                 (LLVMValueRef[]){cg->vmctx, const_i32(cg, a), x, y}, 4));
         break;
     case WASM_OP_FC_TABLE_SIZE:
-        cg_push(cg, call_helper(cg, AOT_HELPER_TABLE_SIZE, (LLVMValueRef[]){cg->vmctx, const_i32(cg, a)}, 2));
+        cg_push(cg, cg_call_helper(cg, AOT_HELPER_TABLE_SIZE, (LLVMValueRef[]){cg->vmctx, const_i32(cg, a)}, 2));
         break;
     case WASM_OP_FC_TABLE_FILL:
         z = cg_pop(cg), y = cg_pop(cg), x = cg_pop(cg); /* i, val, n */
-        call_helper(cg, AOT_HELPER_TABLE_FILL,
+        cg_call_helper(cg, AOT_HELPER_TABLE_FILL,
                     (LLVMValueRef[]){cg->vmctx, cg->thread, const_i32(cg, a), x, y, z}, 6);
         break;
     default:
@@ -1043,14 +1085,14 @@ static bool do_instruction(struct cg *cg, struct wasm_reader *r, uint8_t op)
     case WASM_OP_TABLE_GET:
         if (!wasm_read_u32(r, &a))
             return false;
-        cg_push(cg, call_helper(cg, AOT_HELPER_TABLE_GET,
+        cg_push(cg, cg_call_helper(cg, AOT_HELPER_TABLE_GET,
                                 (LLVMValueRef[]){cg->vmctx, cg->thread, const_i32(cg, a), cg_pop(cg)}, 4));
         return true;
     case WASM_OP_TABLE_SET: {
         if (!wasm_read_u32(r, &a))
             return false;
         LLVMValueRef v = cg_pop(cg), i = cg_pop(cg);
-        call_helper(cg, AOT_HELPER_TABLE_SET, (LLVMValueRef[]){cg->vmctx, cg->thread, const_i32(cg, a), i, v}, 5);
+        cg_call_helper(cg, AOT_HELPER_TABLE_SET, (LLVMValueRef[]){cg->vmctx, cg->thread, const_i32(cg, a), i, v}, 5);
         return true;
     }
     case WASM_OP_MEMORY_SIZE: {
@@ -1067,7 +1109,7 @@ static bool do_instruction(struct cg *cg, struct wasm_reader *r, uint8_t op)
     case WASM_OP_MEMORY_GROW:
         if (!wasm_read_u32(r, &a))
             return false;
-        cg_push(cg, call_helper(cg, AOT_HELPER_MEMORY_GROW, (LLVMValueRef[]){cg->vmctx, cg_pop(cg)}, 2));
+        cg_push(cg, cg_call_helper(cg, AOT_HELPER_MEMORY_GROW, (LLVMValueRef[]){cg->vmctx, cg_pop(cg)}, 2));
         return true;
     case WASM_OP_I32_CONST: {
         int32_t v;
@@ -1119,8 +1161,15 @@ static bool do_instruction(struct cg *cg, struct wasm_reader *r, uint8_t op)
     case WASM_OP_PREFIX_FC: do_prefix_fc(cg, r); return true;
     case WASM_OP_PREFIX_FD:
     case WASM_OP_PREFIX_FE:
-        skip_immediates(cg, r, op); /* reports "unsupported in aot" */
-        return false;
+        if (!wasm_read_u32(r, &a)) {
+            cg_fail(cg, FL_ERR_MALFORMED, "bad prefixed opcode");
+            return false;
+        }
+        if (op == WASM_OP_PREFIX_FD)
+            cg_simd(cg, r, a);
+        else
+            cg_atomic(cg, r, a);
+        return !cg->failed;
     default:
         if (op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_STORE32) {
             uint32_t align, offset;
@@ -1135,14 +1184,6 @@ static bool do_instruction(struct cg *cg, struct wasm_reader *r, uint8_t op)
         cg_fail(cg, FL_ERR_INVALID, "opcode 0x%02x is unsupported in aot", op);
         return false;
     }
-}
-
-static bool has_v128(const uint8_t *types, uint32_t n)
-{
-    for (uint32_t i = 0; i < n; i++)
-        if (types[i] == WASM_TYPE_V128)
-            return true;
-    return false;
 }
 
 static void reset_function_state(struct cg *cg)
@@ -1166,10 +1207,6 @@ static int compile_function(struct cg *cg, uint32_t func_index)
     const struct wasm_functype *t = &cg->m->types[wf->type_index];
     cg->func_index = func_index;
     cg->fn = cg->fns[func_index];
-    if (has_v128(wf->local_types, wf->local_count)) {
-        cg_fail(cg, FL_ERR_INVALID, "v128 locals are unsupported in aot");
-        return cg->err->code;
-    }
     cg->local_count = t->param_count + wf->local_count;
     cg->locals = calloc(cg->local_count ? cg->local_count : 1, sizeof *cg->locals);
     cg->local_types = malloc(cg->local_count ? cg->local_count : 1);
@@ -1270,14 +1307,15 @@ static LLVMValueRef build_entry(struct cg *cg, uint32_t func_index)
         return NULL;
     args[0] = LLVMGetParam(fn, 0);
     args[1] = LLVMGetParam(fn, 1);
-    for (uint32_t i = 0; i < t->param_count; i++)
-        args[2 + i] = load_cell(cg, cells, i, t->types[i]);
+    for (uint32_t i = 0, c = 0; i < t->param_count; c += wasm_valtype_cells(t->types[i]), i++)
+        args[2 + i] = load_cell(cg, cells, c, t->types[i]);
     LLVMValueRef r = LLVMBuildCall2(cg->b, cg->fn_types[type_index], cg->fns[func_index], args,
                                     t->param_count + 2, "");
     free(args);
-    for (uint32_t i = 0; i < t->result_count; i++) {
+    for (uint32_t i = 0, c = 0; i < t->result_count; i++) {
         LLVMValueRef v = t->result_count == 1 ? r : LLVMBuildExtractValue(cg->b, r, i, "");
-        store_cell(cg, cells, i, v, t->types[t->param_count + i]);
+        store_cell(cg, cells, c, v, t->types[t->param_count + i]);
+        c += wasm_valtype_cells(t->types[t->param_count + i]);
     }
     LLVMBuildRetVoid(cg->b);
     return fn;
@@ -1300,8 +1338,6 @@ static int declare_functions(struct cg *cg)
     const struct wasm_module *m = cg->m;
     for (uint32_t i = 0; i < m->type_count; i++) {
         const struct wasm_functype *t = &m->types[i];
-        if (has_v128(t->types, t->param_count + t->result_count))
-            continue; /* only an error if a function uses it */
         LLVMTypeRef *params = malloc((t->param_count + 2) * sizeof *params);
         LLVMTypeRef *results = malloc((t->result_count + 1) * sizeof *results);
         if (!params || !results) {
@@ -1353,12 +1389,7 @@ static int declare_functions(struct cg *cg)
 static int reject_unsupported(struct cg *cg)
 {
     const struct wasm_module *m = cg->m;
-    for (uint32_t i = 0; i < m->global_count; i++)
-        if (m->globals[i].type.type == WASM_TYPE_V128)
-            return aotc_error(cg->err, FL_ERR_INVALID, "aot: global %u: v128 (SIMD) values are unsupported in aot", i);
-    for (uint32_t i = 0; i < m->memory_count; i++)
-        if (m->memories[i].limits.shared)
-            return aotc_error(cg->err, FL_ERR_INVALID, "aot: memory %u: shared memory (threads) is unsupported in aot", i);
+    (void)m; /* every validated module compiles (SIMD and threads included) */
     return FL_OK;
 }
 
@@ -1416,6 +1447,7 @@ int aot_codegen_module(LLVMContextRef ctx, const struct wasm_module *m, const st
     cg.t_f32 = LLVMFloatTypeInContext(ctx);
     cg.t_f64 = LLVMDoubleTypeInContext(ctx);
     cg.t_ptr = LLVMPointerType(cg.t_i8, 0);
+    cg.t_v128 = LLVMVectorType(cg.t_i64, 2);
     cg.t_invoke = LLVMFunctionType(cg.t_i32, (LLVMTypeRef[]){cg.t_ptr, cg.t_ptr, cg.t_ptr, cg.t_ptr}, 4, 0);
     cg.md_invariant = LLVMGetMDKindIDInContext(ctx, "invariant.load", 14);
     cg.md_empty = LLVMMetadataAsValue(ctx, LLVMMDNodeInContext2(ctx, NULL, 0));

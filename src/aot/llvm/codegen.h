@@ -44,6 +44,7 @@ struct cg {
     struct fl_error *err;
 
     LLVMTypeRef t_void, t_i1, t_i8, t_i16, t_i32, t_i64, t_f32, t_f64, t_ptr;
+    LLVMTypeRef t_v128;     /* <2 x i64>: v128 on the operand stack, in locals and signatures */
     LLVMTypeRef t_invoke;   /* runtime_invoke_fn */
     LLVMTypeRef *fn_types;  /* native signature per module type */
     LLVMValueRef *fns;      /* per function index; NULL for imports */
@@ -81,6 +82,15 @@ LLVMValueRef cg_intrinsic(struct cg *cg, const char *name, LLVMTypeRef *tys, uns
 void cg_trap_if(struct cg *cg, LLVMValueRef cond, int trap);
 /* Emits one numeric / conversion / comparison instruction; false if op is not one. */
 bool cg_numeric(struct cg *cg, uint8_t op);
+/* 0xFD (SIMD, simd.c): subop sub with its immediates read from r. */
+struct wasm_reader;
+void cg_simd(struct cg *cg, struct wasm_reader *r, uint32_t sub);
+/* 0xFE (threads, atomic.c): subop sub with its immediates read from r. */
+void cg_atomic(struct cg *cg, struct wasm_reader *r, uint32_t sub);
+/* Native pointer (type t*) of a wasm access of size bytes at i32 addr + offset. */
+LLVMValueRef cg_mem_address(struct cg *cg, LLVMValueRef addr, uint64_t offset, unsigned size, LLVMTypeRef t);
+/* Calls helper (enum aot_helper) through vmctx->helpers. */
+LLVMValueRef cg_call_helper(struct cg *cg, int helper, LLVMValueRef *args, unsigned n);
 /* Same for the 0xFC saturating truncations (subops 0-7). */
 bool cg_numeric_fc(struct cg *cg, uint32_t subop);
 /* The compiler is a module of its own (dlopen'ed by src/aot/compiler.c so
