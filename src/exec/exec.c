@@ -492,6 +492,12 @@ static bool fn_load(struct exec *e, struct fn_entry *fn)
                 cfg.root_dir = root;
             }
         }
+        /* Compiled objects live next to the module (code-generated at
+         * upload); one missing or invalid is generated again there. */
+        char aot_dir[4200];
+        if (!cfg.aot_dir && faaslet_store_function_dir(e->store_dir, fn->user, fn->function,
+                                                       aot_dir, sizeof aot_dir, &err) == FL_OK)
+            cfg.aot_dir = aot_dir;
         if (faaslet_store_read(e->store_dir, fn->user, fn->function, &wasm, &len, &err) == FL_OK)
             fn->proto = faaslet_proto_create(fn->user, fn->function, wasm, len, &cfg, &err);
         free(wasm);

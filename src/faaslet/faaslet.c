@@ -98,8 +98,10 @@ struct faaslet *faaslet_instantiate(struct faaslet_proto *proto, struct fl_error
     }
     if (wasi_define_imports(linker, f->store, f->wasi, err) || faaslet_host_define(f, linker, err))
         goto fail;
-    int rc = runtime_linker_instantiate(linker, proto->module, &interp_tier, proto->code, &f->exec,
-                                        &f->instance, err);
+    int rc = proto->aot ? runtime_linker_instantiate(linker, proto->module, &aot_tier, proto->aot,
+                                                     &f->exec, &f->instance, err)
+                        : runtime_linker_instantiate(linker, proto->module, &interp_tier,
+                                                     proto->code, &f->exec, &f->instance, err);
     if (rc) {
         fl_error_prefix(err, "%s/%s", proto->user, proto->function);
         goto fail;
@@ -243,6 +245,10 @@ struct faaslet *faaslet_create(struct faaslet_proto *proto, struct fl_error *err
     }
     f->cloned = true;
     f->instance->user_data = f;
+    /* Compiled code reaches globals, memory and tables through a context
+     * of the instance's own: the template's would run on its memory. */
+    if (proto->aot && runtime_instance_replica_tier_init(f->instance, err))
+        goto fail;
     f->start = func_at(f->instance, proto->start_index);
     f->call_ptr = func_at(f->instance, proto->call_ptr_index);
     f->init = func_at(f->instance, proto->init_index);

@@ -32,9 +32,42 @@ bool faaslet_name_valid(const char *name);
  * $XDG_DATA_HOME/faaslet, else $HOME/.local/share/faaslet. Writes into buf. */
 int faaslet_store_dir(const char *dir, char *buf, size_t n, struct fl_error *err);
 
-/* Validates wasm (wasm_module_load) and stores it atomically as
- * <store>/<user>/<function>/function.wasm (temp file + rename). Nothing is
- * stored if a name or the module is invalid (FL_ERR_ARG / the load error). */
+/* Which tier runs a function's Faaslets. */
+enum faaslet_tier {
+    FAASLET_TIER_DEFAULT = 0, /* $FAASLET_TIER if set, else FAASLET_TIER_AUTO */
+    FAASLET_TIER_AUTO,        /* aot when compiled code exists or can be made, else interp */
+    FAASLET_TIER_AOT,         /* aot or nothing (a function that cannot be compiled fails) */
+    FAASLET_TIER_INTERP,      /* the interpreter; no code generation at upload either */
+};
+
+/* Parses "auto", "aot" or "interp" into *out; false if s is none of them. */
+bool faaslet_tier_parse(const char *s, enum faaslet_tier *out);
+
+/* tier with FAASLET_TIER_DEFAULT resolved ($FAASLET_TIER, else AUTO). */
+enum faaslet_tier faaslet_tier_resolve(enum faaslet_tier tier);
+
+/* <store>/<user>/<function> into buf: the folder of a stored function (its
+ * function.wasm and compiled objects, KEY.so + KEY.meta, see src/aot). */
+int faaslet_store_function_dir(const char *store, const char *user, const char *function,
+                               char *buf, size_t n, struct fl_error *err);
+
+struct faaslet_upload_options {
+    enum faaslet_tier tier;   /* INTERP: store the module only, no code generation */
+    bool bounds_checks;       /* generate code with explicit bounds checks */
+};
+
+/* Validates wasm (wasm_module_load), code-generates it into the function's
+ * folder (unless opts->tier resolves to INTERP; opts NULL = defaults) and
+ * stores it atomically as <store>/<user>/<function>/function.wasm (temp file
+ * + rename) only once that succeeded. Nothing is stored if a name or the
+ * module is invalid (FL_ERR_ARG / the load error) or code generation fails
+ * ("code generation failed: ..."). Compiled objects of earlier uploads are
+ * removed. */
+int faaslet_store_upload_opts(const char *store, const char *user, const char *function,
+                              const uint8_t *wasm, size_t len,
+                              const struct faaslet_upload_options *opts, struct fl_error *err);
+
+/* faaslet_store_upload_opts with default options. */
 int faaslet_store_upload(const char *store, const char *user, const char *function,
                          const uint8_t *wasm, size_t len, struct fl_error *err);
 
@@ -55,17 +88,27 @@ struct faaslet_config {
     uint32_t stack_cells;     /* interpreter value stack per call; 0 = 1M cells */
     const char *root_dir;     /* host directory preopened as "/" (NULL: no filesystem) */
     struct state_store *state;/* state imports' store (NULL: state imports trap) */
+    enum faaslet_tier tier;   /* DEFAULT: $FAASLET_TIER, else AUTO */
+    /* Folder of compiled objects (the function's store folder): a valid
+     * object there is loaded, a missing, stale or tampered one is generated
+     * again (never run). NULL: aot code is generated in memory each time. */
+    const char *aot_dir;
 };
 
 /* Loads wasm (copied), instantiates it with WASI and the faasm host
  * interface, runs _faasm_init and _faasm_zygote if exported, and snapshots
  * it. Owned by the caller (faaslet_proto_destroy after every Faaslet made
- * from it). user/function are copied. config is copied (root_dir too). */
+ * from it). user/function are copied. config is copied (root_dir too).
+ * The tier is chosen here (see faaslet_config.tier); AUTO falls back to the
+ * interpreter with a line on stderr when code cannot be generated. */
 struct faaslet_proto *faaslet_proto_create(const char *user, const char *function,
                                            const uint8_t *wasm, size_t len,
                                            const struct faaslet_config *config,
                                            struct fl_error *err);
 void faaslet_proto_destroy(struct faaslet_proto *proto);
+
+/* The tier the proto's Faaslets run on: "aot" or "interp". */
+const char *faaslet_proto_tier_name(const struct faaslet_proto *proto);
 
 /* Bytes of the snapshot's linear memory. */
 uint64_t faaslet_proto_memory_size(const struct faaslet_proto *proto);

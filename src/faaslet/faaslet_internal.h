@@ -3,6 +3,7 @@
 #ifndef FL_FAASLET_FAASLET_INTERNAL_H
 #define FL_FAASLET_FAASLET_INTERNAL_H
 
+#include "aot/aot.h"
 #include "faaslet/faaslet.h"
 #include "interp/interp.h"
 #include "wasi/wasi.h"
@@ -25,7 +26,8 @@ struct faaslet_proto {
     struct faaslet_config config;   /* root_dir points at root_dir_copy */
     char *root_dir_copy;
     struct wasm_module *module;     /* owned; memory limits already capped by max_memory */
-    struct interp_module *code;     /* owned */
+    struct interp_module *code;     /* owned; NULL when aot runs the function */
+    struct aot_module *aot;         /* owned; compiled code, NULL on the interpreter */
     /* snapshot */
     int memfd;                      /* -1 without a memory */
     uint64_t memory_bytes;

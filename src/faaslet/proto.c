@@ -44,9 +44,46 @@ void faaslet_proto_destroy(struct faaslet_proto *p)
     free(p->elem_dropped);
     free(p->data_dropped);
     interp_module_destroy(p->code);
+    aot_module_destroy(p->aot);
     wasm_module_destroy(p->module);
     free(p->root_dir_copy);
     free(p);
+}
+
+const char *faaslet_proto_tier_name(const struct faaslet_proto *p)
+{
+    return p->aot ? "aot" : "interp";
+}
+
+/* Loads compiled code for p->module (from config.aot_dir, generating it
+ * there when missing, stale or tampered: aot's cache verifies the object
+ * against its sidecar before loading). AUTO falls back to the interpreter
+ * (p->aot stays NULL) with a log line; AOT fails. */
+static int choose_tier(struct faaslet_proto *p, struct fl_error *err)
+{
+    enum faaslet_tier tier = faaslet_tier_resolve(p->config.tier);
+    if (tier == FAASLET_TIER_INTERP)
+        return FL_OK;
+    struct aot_options opts;
+    aot_options_default(&opts);
+    opts.bounds_checks = p->config.bounds_checked;
+    opts.cache_dir = p->config.aot_dir;
+    struct fl_error aerr;
+    fl_error_clear(&aerr);
+    if (aot_module_load(p->module, &opts, &p->aot, &aerr) != FL_OK) {
+        p->aot = NULL;
+        if (tier == FAASLET_TIER_AOT) {
+            *err = aerr;
+            return fl_error_prefix(err, "%s/%s: no compiled code", p->user, p->function);
+        }
+        fprintf(stderr, "faaslet: %s/%s: running on the interpreter: %s\n", p->user, p->function,
+                aerr.msg);
+        return FL_OK;
+    }
+    if (opts.cache_dir && !aot_module_from_cache(p->aot))
+        fprintf(stderr, "faaslet: %s/%s: compiled object in %s was missing, stale or invalid: "
+                "generated again\n", p->user, p->function, opts.cache_dir);
+    return FL_OK;
 }
 
 uint64_t faaslet_proto_memory_size(const struct faaslet_proto *p)
@@ -234,8 +271,11 @@ struct faaslet_proto *faaslet_proto_create(const char *user, const char *functio
     }
     if (cap_memory(p, err))
         goto fail;
-    p->code = interp_module_compile(p->module, err);
-    if (!p->code) {
+    if (choose_tier(p, err))
+        goto fail;
+    if (!p->aot)
+        p->code = interp_module_compile(p->module, err);
+    if (!p->aot && !p->code) {
         fl_error_prefix(err, "%s/%s", user, function);
         goto fail;
     }

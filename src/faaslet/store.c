@@ -1,11 +1,15 @@
 /* store.c: the function store, a directory of <user>/<function>/function.wasm
- * files. Names are checked so they can never leave the store, and uploads
- * are atomic (temp file + rename), so a reader sees the old module or the
- * new one, never a part; an invalid module is never stored. */
+ * files, each with its compiled objects (KEY.so + KEY.meta from aot's cache).
+ * Names are checked so they can never leave the store, and uploads are
+ * atomic (code generated first, then temp file + rename), so a reader sees
+ * the old module or the new one, never a part; an invalid module, or one
+ * code generation rejects, is never stored. */
 #define _GNU_SOURCE
 #include "faaslet/faaslet.h"
+#include "aot/aot.h"
 #include "wasm/wasm.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -79,8 +83,71 @@ static int make_dirs(char *path, struct fl_error *err)
     }
 }
 
+bool faaslet_tier_parse(const char *s, enum faaslet_tier *out)
+{
+    if (!s)
+        return false;
+    if (!strcmp(s, "auto"))
+        *out = FAASLET_TIER_AUTO;
+    else if (!strcmp(s, "aot"))
+        *out = FAASLET_TIER_AOT;
+    else if (!strcmp(s, "interp"))
+        *out = FAASLET_TIER_INTERP;
+    else
+        return false;
+    return true;
+}
+
+enum faaslet_tier faaslet_tier_resolve(enum faaslet_tier tier)
+{
+    if (tier != FAASLET_TIER_DEFAULT)
+        return tier;
+    enum faaslet_tier t;
+    return faaslet_tier_parse(getenv("FAASLET_TIER"), &t) ? t : FAASLET_TIER_AUTO;
+}
+
+int faaslet_store_function_dir(const char *store, const char *user, const char *function,
+                               char *buf, size_t n, struct fl_error *err)
+{
+    int rc = check_names(user, function, err);
+    if (rc)
+        return rc;
+    int len = snprintf(buf, n, "%s/%s/%s", store, user, function);
+    if (len < 0 || (size_t)len >= n)
+        return fl_error_set(err, FL_ERR_ARG, "store: path too long");
+    return FL_OK;
+}
+
+/* Removes compiled objects in dir other than key's (earlier uploads'). */
+static void drop_other_objects(const char *dir, const char *key)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    size_t klen = strlen(key);
+    while ((de = readdir(d))) {
+        size_t n = strlen(de->d_name);
+        bool so = n > 3 && !strcmp(de->d_name + n - 3, ".so");
+        bool meta = n > 5 && !strcmp(de->d_name + n - 5, ".meta");
+        if ((!so && !meta) || de->d_name[0] == '.' || !strncmp(de->d_name, key, klen))
+            continue;
+        char path[4400];
+        if (snprintf(path, sizeof path, "%s/%s", dir, de->d_name) < (int)sizeof path)
+            unlink(path);
+    }
+    closedir(d);
+}
+
 int faaslet_store_upload(const char *store, const char *user, const char *function,
                          const uint8_t *wasm, size_t len, struct fl_error *err)
+{
+    return faaslet_store_upload_opts(store, user, function, wasm, len, NULL, err);
+}
+
+int faaslet_store_upload_opts(const char *store, const char *user, const char *function,
+                              const uint8_t *wasm, size_t len,
+                              const struct faaslet_upload_options *opts, struct fl_error *err)
 {
     int rc = check_names(user, function, err);
     if (rc)
@@ -91,14 +158,45 @@ int faaslet_store_upload(const char *store, const char *user, const char *functi
         fl_error_prefix(err, "invalid module (%s)", fl_error_name(rc));
         return rc;
     }
-    wasm_module_destroy(module);
 
-    char dir[4096], tmp[4200], final[4200];
-    if (snprintf(dir, sizeof dir, "%s/%s/%s", store, user, function) >= (int)sizeof dir)
+    char user_dir[4096], dir[4096], tmp[4200], final[4200];
+    if (snprintf(user_dir, sizeof user_dir, "%s/%s", store, user) >= (int)sizeof user_dir ||
+        snprintf(dir, sizeof dir, "%s/%s/%s", store, user, function) >= (int)sizeof dir) {
+        wasm_module_destroy(module);
         return fl_error_set(err, FL_ERR_ARG, "store: path too long");
+    }
+    struct stat st;
+    bool had_user = stat(user_dir, &st) == 0, had_dir = stat(dir, &st) == 0;
     rc = make_dirs(dir, err);
-    if (rc)
+    if (rc) {
+        wasm_module_destroy(module);
         return rc;
+    }
+    /* Code first: the module is only stored once its code exists, so a
+     * function in the store always has a valid object (unless the tier was
+     * off at upload, or the object was removed or tampered with since). */
+    char key[65] = "";
+    enum faaslet_tier tier = faaslet_tier_resolve(opts ? opts->tier : FAASLET_TIER_DEFAULT);
+    if (tier != FAASLET_TIER_INTERP) {
+        struct aot_options aopts;
+        aot_options_default(&aopts);
+        aopts.bounds_checks = opts && opts->bounds_checks;
+        aopts.cache_dir = dir;
+        char so[4200];
+        rc = aot_cache_ensure(module, &aopts, so, sizeof so, NULL, err);
+        if (!rc)
+            rc = aot_cache_key(module, &aopts, key, err);
+        if (rc) {
+            fl_error_prefix(err, "code generation failed");
+            if (!had_dir)
+                rmdir(dir);
+            if (!had_user)
+                rmdir(user_dir);
+            wasm_module_destroy(module);
+            return rc;
+        }
+    }
+    wasm_module_destroy(module);
     snprintf(final, sizeof final, "%s/function.wasm", dir);
     snprintf(tmp, sizeof tmp, "%s/.function.wasm.XXXXXX", dir);
     int fd = mkstemp(tmp);
@@ -123,6 +221,8 @@ int faaslet_store_upload(const char *store, const char *user, const char *functi
         rc = fl_error_set(err, FL_ERR_IO, "store: rename to %s: %s", final, strerror(errno));
     if (rc)
         unlink(tmp);
+    else if (key[0])
+        drop_other_objects(dir, key);
     return rc;
 }
 

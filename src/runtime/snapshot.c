@@ -414,6 +414,7 @@ struct runtime_instance *runtime_instance_replica(struct runtime_instance *tmpl,
     in->data_dropped = block + off_data;
     in->tier_module = tmpl->tier_module;
     in->tier_instance = tmpl->tier_instance;
+    impl->tier = ti->tier;
     impl->defined_funcs = (struct runtime_func *)(block + off_dfuncs);
     for (uint32_t i = 0; i < m->import_func_count; i++)
         in->funcs[i] = import_funcs[i];
@@ -449,10 +450,29 @@ struct runtime_instance *runtime_instance_replica(struct runtime_instance *tmpl,
     return in;
 }
 
+int runtime_instance_replica_tier_init(struct runtime_instance *clone, struct fl_error *err)
+{
+    struct runtime_instance_impl *impl = (struct runtime_instance_impl *)clone;
+    if (impl->tier_initialised || !impl->tier || !impl->tier->instance_init)
+        return FL_OK;
+    void *shared = clone->tier_instance;
+    clone->tier_instance = NULL;
+    int rc = impl->tier->instance_init(clone, err);
+    if (rc) {
+        clone->tier_instance = shared;
+        return rc;
+    }
+    impl->tier_initialised = true;
+    return FL_OK;
+}
+
 void runtime_instance_replica_free(struct runtime_instance *clone)
 {
     if (!clone)
         return;
+    struct runtime_instance_impl *impl = (struct runtime_instance_impl *)clone;
+    if (impl->tier_initialised && impl->tier->instance_fini)
+        impl->tier->instance_fini(clone);
     for (uint32_t t = 0; t < clone->module->table_count; t++)
         free(clone->tables[t]->elems);
     free(clone);

@@ -88,4 +88,11 @@ struct runtime_instance *runtime_instance_replica(struct runtime_instance *tmpl,
                                                 struct fl_error *err);
 void runtime_instance_replica_free(struct runtime_instance *clone);
 
+/* Gives clone per-instance tier data of its own (the tier's instance_init
+ * on the clone; freed by runtime_instance_replica_free), for tiers whose
+ * data points into the instance: aot's context holds the globals, memory
+ * base, tables and functions of its instance. Call before anything runs on
+ * clone. */
+int runtime_instance_replica_tier_init(struct runtime_instance *clone, struct fl_error *err);
+
 #endif

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,17 +44,28 @@ static int failures;
     } while (0)
 
 static const char *funcs_dir;
-static char store_dir[256];
+static char store_dir[512];
+/* Tier of every Faaslet (argv[3]: interp, the default, or aot). The aot
+ * store (argv[4]) outlives the test, so compiled objects are reused. */
+static enum faaslet_tier tier = FAASLET_TIER_INTERP;
+static bool keep_store;
 
-/* Uploads every .wasm of funcs_dir as user "t" into a fresh store. */
+/* Uploads every .wasm of funcs_dir as user "t" into a fresh store (no code
+ * generation: on aot, a function's code is generated on its first call). */
 static void make_store(void)
 {
-    if (store_dir[0])
+    static bool made;
+    if (made)
         return;
-    snprintf(store_dir, sizeof store_dir, "/tmp/faaslet-test-exec-XXXXXX");
-    if (!mkdtemp(store_dir)) {
-        perror("mkdtemp");
-        exit(2);
+    made = true;
+    if (keep_store) {
+        mkdir(store_dir, 0755);
+    } else {
+        snprintf(store_dir, sizeof store_dir, "/tmp/faaslet-test-exec-XXXXXX");
+        if (!mkdtemp(store_dir)) {
+            perror("mkdtemp");
+            exit(2);
+        }
     }
     DIR *d = opendir(funcs_dir);
     if (!d) {
@@ -72,7 +84,9 @@ static void make_store(void)
         size_t len;
         struct fl_error err;
         if (faaslet_read_file(path, &wasm, &len, &err) ||
-            faaslet_store_upload(store_dir, "t", name, wasm, len, &err)) {
+            faaslet_store_upload_opts(store_dir, "t", name, wasm, len,
+                                      &(struct faaslet_upload_options){.tier = FAASLET_TIER_INTERP},
+                                      &err)) {
             fprintf(stderr, "upload %s: %s\n", name, err.msg);
             exit(2);
         }
@@ -83,8 +97,8 @@ static void make_store(void)
 
 static void remove_store(void)
 {
-    if (store_dir[0]) {
-        char cmd[512];
+    if (store_dir[0] && !keep_store) {
+        char cmd[600];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", store_dir);
         if (system(cmd) != 0)
             fprintf(stderr, "could not remove %s\n", store_dir);
@@ -99,7 +113,7 @@ static struct exec *start(uint32_t workers, uint32_t timeout_ms, uint64_t max_me
                           uint32_t max_depth)
 {
     make_store();
-    char files[300];
+    char files[600];
     snprintf(files, sizeof files, "%s/.files", store_dir);
     struct exec_config cfg = {
         .store_dir = store_dir,
@@ -107,7 +121,7 @@ static struct exec *start(uint32_t workers, uint32_t timeout_ms, uint64_t max_me
         .workers = workers,
         .timeout_ms = timeout_ms,
         .max_chain_depth = max_depth,
-        .faaslet = {.max_memory = max_memory},
+        .faaslet = {.max_memory = max_memory, .tier = tier},
     };
     struct fl_error err;
 #ifdef FL_HAVE_HOST_STATE
@@ -413,6 +427,9 @@ static void test_state_function_runs_with_a_state_store(void)
 {
     struct exec *e = start(1, 0, 0, 0);
     expect(e, "state_basic", NULL, NULL, "state ok", 0);
+    /* state pages mapped into linear memory, seen by a later call */
+    expect(e, "state_ptr", "write", NULL, "ptr ok", 0);
+    expect(e, "state_ptr", "read", NULL, "ptr ok", 0);
     exec_destroy(e);
 }
 #endif
@@ -454,6 +471,11 @@ int main(int argc, char **argv)
         return 2;
     }
     funcs_dir = argv[1];
+    if (argc > 4 && !strcmp(argv[3], "aot")) {
+        tier = FAASLET_TIER_AOT;
+        keep_store = true;
+        snprintf(store_dir, sizeof store_dir, "%s", argv[4]);
+    }
     int ran = 0;
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         if (argc > 2 && strcmp(argv[2], tests[i].name) != 0)
