@@ -31,6 +31,9 @@ static int usage(void)
             "  --timeout-ms N       wall-clock limit per call (default 60000; 0 = none)\n"
             "  --max-memory BYTES   linear memory limit per call (default: the module's)\n"
             "  --workers N          worker threads (default 4)\n"
+            "  --tier T             aot (compiled code, generated into the store if missing),\n"
+            "                       interp, or auto (default: aot when code can be had,\n"
+            "                       else interp; $FAASLET_TIER overrides the default)\n"
             "  --redis HOST:PORT    global state tier on this Redis (default: in-process)\n"
             "  --store DIR          function store (default $FAASLET_STORE,\n"
             "                       $XDG_DATA_HOME/faaslet or ~/.local/share/faaslet)\n"
@@ -55,6 +58,7 @@ int cli_invoke(int argc, char **argv)
     const char *store_opt = NULL, *redis_opt = NULL, *input = NULL, *input_file = NULL,
                *cmdline = NULL;
     uint64_t timeout_ms = 60000, max_memory = 0, workers = 4;
+    enum faaslet_tier tier = FAASLET_TIER_DEFAULT;
     const char *pos[2];
     int npos = 0;
     for (int i = 1; i < argc; i++) {
@@ -70,11 +74,19 @@ int cli_invoke(int argc, char **argv)
             pos[npos++] = a;
             continue;
         }
-        if (!v) {
+        /* --opt=value as well as --opt value */
+        char name[32];
+        const char *eq = strchr(a, '=');
+        if (eq && (size_t)(eq - a) < sizeof name) {
+            snprintf(name, sizeof name, "%.*s", (int)(eq - a), a);
+            a = name;
+            v = eq + 1;
+        } else if (!v) {
             fprintf(stderr, "faaslet invoke: %s needs a value\n", a);
             return usage();
+        } else {
+            i++;
         }
-        i++;
         bool ok = true;
         if (!strcmp(a, "--store"))
             store_opt = v;
@@ -92,6 +104,8 @@ int cli_invoke(int argc, char **argv)
             ok = parse_u64(v, &max_memory);
         else if (!strcmp(a, "--workers"))
             ok = parse_u64(v, &workers) && workers >= 1 && workers <= 1024;
+        else if (!strcmp(a, "--tier"))
+            ok = faaslet_tier_parse(v, &tier);
         else {
             fprintf(stderr, "faaslet invoke: unknown option %s\n", a);
             return usage();
@@ -126,7 +140,7 @@ int cli_invoke(int argc, char **argv)
         .files_dir = files,
         .workers = (uint32_t)workers,
         .timeout_ms = (uint32_t)timeout_ms,
-        .faaslet = {.max_memory = max_memory},
+        .faaslet = {.max_memory = max_memory, .tier = tier},
     };
 #ifdef FL_HAVE_HOST_STATE
     struct state_store_options state_opts = {0};

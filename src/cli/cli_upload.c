@@ -1,7 +1,8 @@
-/* cli_upload.c: `faaslet upload USER FUNC FILE.wasm`: validates a module
- * and stores it in the function store (see src/faaslet/store.c).
- * Exit status: 0 stored; 1 invalid module, bad name or I/O error (nothing
- * stored); 2 bad usage. */
+/* cli_upload.c: `faaslet upload USER FUNC FILE.wasm`: validates a module,
+ * code-generates it (unless --no-codegen) and stores it in the function
+ * store (see src/faaslet/store.c). Exit status: 0 stored; 1 invalid module,
+ * code generation failed, bad name or I/O error (nothing stored); 2 bad
+ * usage. */
 #include "cli/cli.h"
 
 #include "faaslet/faaslet.h"
@@ -13,11 +14,13 @@
 static int usage(void)
 {
     fprintf(stderr,
-            "usage: faaslet upload [--store DIR] USER FUNC FILE.wasm\n"
+            "usage: faaslet upload [--store DIR] [--no-codegen] [--bounds-checks] USER FUNC FILE.wasm\n"
             "  stores FILE.wasm as USER/FUNC/function.wasm in the function store\n"
             "  (--store, else $FAASLET_STORE, else $XDG_DATA_HOME/faaslet, else\n"
-            "  ~/.local/share/faaslet) after validating it; names: 1-%d characters of\n"
-            "  A-Z a-z 0-9 _ . - not starting with '.'\n",
+            "  ~/.local/share/faaslet) after validating it and generating its native\n"
+            "  code next to it (skipped with --no-codegen or $FAASLET_TIER=interp, for\n"
+            "  machines without LLVM; --bounds-checks: code for `--bounds-checked`\n"
+            "  servers); names: 1-%d characters of A-Z a-z 0-9 _ . - not starting with '.'\n",
             FAASLET_MAX_NAME);
     return 2;
 }
@@ -25,6 +28,7 @@ static int usage(void)
 int cli_upload(int argc, char **argv)
 {
     const char *store_opt = NULL;
+    struct faaslet_upload_options opts = {.tier = FAASLET_TIER_DEFAULT};
     const char *pos[3];
     int npos = 0;
     for (int i = 1; i < argc; i++) {
@@ -36,6 +40,10 @@ int cli_upload(int argc, char **argv)
             store_opt = argv[++i];
         } else if (!strncmp(argv[i], "--store=", 8)) {
             store_opt = argv[i] + 8;
+        } else if (!strcmp(argv[i], "--no-codegen")) {
+            opts.tier = FAASLET_TIER_INTERP;
+        } else if (!strcmp(argv[i], "--bounds-checks")) {
+            opts.bounds_checks = true;
         } else if (argv[i][0] == '-' && argv[i][1] == '-') {
             fprintf(stderr, "faaslet upload: unknown option %s\n", argv[i]);
             return usage();
@@ -60,7 +68,7 @@ int cli_upload(int argc, char **argv)
         fprintf(stderr, "faaslet upload: %s\n", err.msg);
         return 1;
     }
-    int rc = faaslet_store_upload(store, pos[0], pos[1], wasm, len, &err);
+    int rc = faaslet_store_upload_opts(store, pos[0], pos[1], wasm, len, &opts, &err);
     free(wasm);
     if (rc) {
         fprintf(stderr, "faaslet upload: %s: %s; nothing stored\n", pos[2], err.msg);

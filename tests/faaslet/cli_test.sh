@@ -38,4 +38,24 @@ grep -q "no function u/missing" "$store/err" || fail "missing message"
 "$faaslet" upload --store "$store" u trap "$funcs/trap.wasm" >/dev/null
 "$faaslet" invoke --store "$store" u trap >/dev/null 2>"$store/err" && fail "trap exit 0"
 grep -q "call failed: .*unreachable" "$store/err" || fail "trap message"
+# Tiers: upload generated code next to the module; both tiers run it.
+ls "$store"/u/hello/*.so >/dev/null 2>&1 || fail "no compiled object after upload"
+for t in aot interp auto; do
+  out=$("$faaslet" invoke --store "$store" --tier=$t u hello 2>/dev/null) || fail "invoke --tier=$t"
+  [ "$out" = "Hello from a Faaslet
+hello" ] || fail "hello on $t: $out"
+done
+"$faaslet" invoke --store "$store" --tier bogus u hello >/dev/null 2>&1
+[ $? -eq 2 ] || fail "bad --tier accepted"
+# A module whose code cannot be generated (here: no linker) is not stored;
+# --no-codegen stores it, and auto runs it on the interpreter.
+FAASLET_LLD=/bin/false "$faaslet" upload --store "$store" u nocg "$funcs/hello.wasm" 2>"$store/err" && fail "codegen failure accepted"
+grep -q "code generation failed.*nothing stored" "$store/err" || fail "codegen failure message: $(cat "$store/err")"
+[ ! -e "$store/u/nocg" ] || fail "codegen failure left files"
+FAASLET_LLD=/bin/false "$faaslet" upload --store "$store" --no-codegen u nocg "$funcs/hello.wasm" >/dev/null || fail "--no-codegen upload"
+! ls "$store"/u/nocg/*.so >/dev/null 2>&1 || fail "--no-codegen generated code"
+out=$(FAASLET_LLD=/bin/false "$faaslet" invoke --store "$store" u nocg 2>"$store/err") || fail "auto without codegen"
+grep -q "running on the interpreter" "$store/err" || fail "no fallback log line"
+FAASLET_LLD=/bin/false "$faaslet" invoke --store "$store" --tier=aot u nocg >/dev/null 2>"$store/err" && fail "aot without code ran"
+grep -q "no compiled code" "$store/err" || fail "aot failure message: $(cat "$store/err")"
 echo ok
