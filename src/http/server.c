@@ -141,8 +141,9 @@ __attribute__((format(printf, 3, 4))) static void server_log(struct http_server 
         return;
     size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
     pthread_mutex_lock(&s->log_lock);
-    if (!s->log_started || s->log_len + len > LOG_BUFFER_BYTES) {
-        /* No log thread, or it is behind: write through (in order). */
+    if (!s->log_started || level <= HTTP_LOG_WARN || s->log_len + len > LOG_BUFFER_BYTES) {
+        /* No log thread, a warning (rare, wanted at once), or the thread is
+         * behind: write through, after what is buffered (in order). */
         fwrite(s->log_buf, 1, s->log_len, s->log);
         s->log_len = 0;
         fwrite(line, 1, len, s->log);
