@@ -102,25 +102,59 @@ static double run_call(struct exec *e, const char *function, const char *input)
     return t;
 }
 
-int main(int argc, char **argv)
+/* label + " [tag]" into buf (label alone without a tag). */
+static const char *tagged(char *buf, size_t n, const char *label, const char *tag)
 {
-    if (argc < 3) {
-        fprintf(stderr, "usage: bench_faaslet GUEST_FUNCS_DIR BENCH_FUNCS_DIR [SLEEPERS]\n");
-        return 2;
+    if (!tag)
+        return label;
+    snprintf(buf, n, "%s [%s]", label, tag);
+    return buf;
+}
+
+/* Chain round-trip rows on executor e; tag marks the rows. */
+static int chain_rows(struct exec *e, const char *tag)
+{
+    char label[200];
+    /* chain round trip with a trivial callee: (K chains - 0 chains) / K,
+     * best of 5 rounds, warm Faaslets */
+    enum { K = 2000 };
+    double best = 1e30;
+    for (int round = 0; round < 5; round++) {
+        double t_k = run_call(e, "chain_trivial", "2000");
+        double t_0 = run_call(e, "chain_trivial", "0");
+        double per = (t_k - t_0) / K;
+        best = per < best ? per : best;
     }
-    const char *guest = argv[1], *benchf = argv[2];
-    long sleepers = argc > 3 ? atol(argv[3]) : 20000;
+    row(tagged(label, sizeof label, "chained call + await round trip (trivial callee, warm, best of 5)", tag), best, "us",
+        "<= 20 us", "-");
+    best = 1e30;
+    for (int round = 0; round < 3; round++) {
+        double per = (run_call(e, "chain_nested", "200") - run_call(e, "chain_nested", "0")) / 200;
+        best = per < best ? per : best;
+    }
+    row(tagged(label, sizeof label, "same, chain_nested (per level: snprintf/strtol in the guest, nested awaits)", tag), best, "us",
+        "-", "-");
+
+    return best < 1e30 ? 0 : 1;
+}
+
+/* Proto-faaslet, restore, reset and call rows for counter.wasm on tier
+ * (aot: compiled objects kept in aot_dir); tag marks the rows. */
+static int faaslet_rows(const char *guest, enum faaslet_tier tier, const char *aot_dir,
+                        const char *tag)
+{
     struct fl_error err;
+    char label[200];
     size_t len;
     uint8_t *wasm = load(guest, "counter", &len);
-    struct faaslet_config cfg = {.stack_cells = 8192};
-
-    printf("| measure | faaslet | goal | Faasm (paper) |\n|---|---|---|---|\n");
+    struct faaslet_config cfg = {.stack_cells = 8192, .tier = tier, .aot_dir = aot_dir};
+    if (aot_dir) /* code generated once; the rows measure cached loads */
+        faaslet_proto_destroy(faaslet_proto_create("b", "counter", wasm, len, &cfg, &err));
     enum { PROTOS = 10 };
     double t0 = now_us();
     for (int i = 0; i < PROTOS; i++)
         faaslet_proto_destroy(faaslet_proto_create("b", "counter", wasm, len, &cfg, &err));
-    row("proto-faaslet: load + compile + init + snapshot (counter.wasm)",
+    row(tag ? "proto-faaslet: load + cached code + init + snapshot (counter.wasm) [aot]" : "proto-faaslet: load + compile + init + snapshot (counter.wasm)",
         (now_us() - t0) / PROTOS / 1000, "ms", "-", "init 5.2 ms");
     struct faaslet_proto *p = faaslet_proto_create("b", "counter", wasm, len, &cfg, &err);
     if (!p) {
@@ -148,13 +182,13 @@ int main(int argc, char **argv)
             return 1;
         }
     double warm = (now_us() - t0) / WARM;
-    row("restore: new Faaslet, recycled memory slot (pool of destroyed Faaslets)", warm, "us",
+    row(tagged(label, sizeof label, "restore: new Faaslet, recycled memory slot (pool of destroyed Faaslets)", tag), warm, "us",
         "<= 10 us", "0.5 ms");
-    row("restore: new Faaslet, never-used memory (first-touch page faults)", cold, "us",
+    row(tagged(label, sizeof label, "restore: new Faaslet, never-used memory (first-touch page faults)", tag), cold, "us",
         "<= 10 us", "0.5 ms");
-    row("resident memory per idle Faaslet (host structures + its copied image pages)",
+    row(tagged(label, sizeof label, "resident memory per idle Faaslet (host structures + its copied image pages)", tag),
         (double)(rss1 - rss0) / N, "KiB", "<= 32 KiB", "200 KB / 90 KB");
-    row("kernel mappings per idle Faaslet (guarded 8 GiB slots)", (double)(maps1 - maps0) / N,
+    row(tagged(label, sizeof label, "kernel mappings per idle Faaslet (guarded 8 GiB slots)", tag), (double)(maps1 - maps0) / N,
         "", "-", "-");
 
     /* reset after a call dirtied the Faaslet (as a call would: a few pages
@@ -180,14 +214,39 @@ int main(int argc, char **argv)
         }
         reset_total += now_us() - a;
     }
-    row("reset to the snapshot after a call wrote 16 pages (memory, globals, tables, WASI)",
+    row(tagged(label, sizeof label, "reset to the snapshot after a call wrote 16 pages (memory, globals, tables, WASI)", tag),
         reset_total / CALLS, "us", "<= 10 us", "-");
-    row("whole call of counter.wasm (run main + reset), one thread", call_us, "us", "-", "-");
+    row(tagged(label, sizeof label, "whole call of counter.wasm (run main + reset), one thread", tag), call_us, "us", "-", "-");
     for (int i = 0; i < N; i++)
         faaslet_destroy(fs[i]);
     free(fs);
     faaslet_proto_destroy(p);
     free(wasm);
+    return 0;
+}
+
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: bench_faaslet GUEST_FUNCS_DIR BENCH_FUNCS_DIR [SLEEPERS]\n");
+        return 2;
+    }
+    const char *guest = argv[1], *benchf = argv[2];
+    long sleepers = argc > 3 ? atol(argv[3]) : 20000;
+    struct fl_error err;
+    size_t len;
+    printf("| measure | faaslet | goal | Faasm (paper) |\n|---|---|---|---|\n");
+    if (faaslet_rows(guest, FAASLET_TIER_INTERP, NULL, NULL))
+        return 1;
+    char cache[] = "/tmp/faaslet-bench-aot-XXXXXX";
+    if (!mkdtemp(cache))
+        return 1;
+    int rc = faaslet_rows(guest, FAASLET_TIER_AOT, cache, "aot");
+    char rm[128];
+    snprintf(rm, sizeof rm, "rm -rf %s", cache);
+    if (system(rm) != 0 || rc)
+        return 1;
 
     /* executor: a store with chain_trivial, chain_nested and sleeper */
     char store[] = "/tmp/faaslet-bench-XXXXXX";
@@ -197,37 +256,31 @@ int main(int argc, char **argv)
                               {benchf, "sleeper"}};
     for (int i = 0; i < 3; i++) {
         uint8_t *w = load(names[i][0], names[i][1], &len);
-        faaslet_store_upload(store, "b", names[i][1], w, len, &err);
+        /* code for the executor's bounds-checked Faaslets */
+        struct faaslet_upload_options uo = {.tier = FAASLET_TIER_AOT, .bounds_checks = true};
+        if (faaslet_store_upload_opts(store, "b", names[i][1], w, len, &uo, &err))
+            fprintf(stderr, "upload %s: %s\n", names[i][1], err.msg);
         free(w);
     }
     struct exec_config ec = {.store_dir = store, .workers = 2, .max_chain_depth = 1000000,
                              .idle_faaslets = 1000, .fiber_stack = 64u << 10,
                              .faaslet = {.max_memory = 2u << 20, .bounds_checked = true,
-                                         .stack_cells = 4096}};
+                                         .stack_cells = 4096, .tier = FAASLET_TIER_INTERP}};
     struct exec *e = exec_create(&ec, &err);
     if (!e) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
-    /* chain round trip with a trivial callee: (K chains - 0 chains) / K,
-     * best of 5 rounds, warm Faaslets */
-    enum { K = 2000 };
-    double best = 1e30;
-    for (int round = 0; round < 5; round++) {
-        double t_k = run_call(e, "chain_trivial", "2000");
-        double t_0 = run_call(e, "chain_trivial", "0");
-        double per = (t_k - t_0) / K;
-        best = per < best ? per : best;
+    if (chain_rows(e, NULL))
+        return 1;
+    /* the same on the compiled tier (objects generated at upload) */
+    ec.faaslet.tier = FAASLET_TIER_AOT;
+    struct exec *ea = exec_create(&ec, &err);
+    if (!ea || chain_rows(ea, "aot")) {
+        fprintf(stderr, "aot executor: %s\n", ea ? "chain failed" : err.msg);
+        return 1;
     }
-    row("chained call + await round trip (trivial callee, warm, best of 5)", best, "us",
-        "<= 20 us", "-");
-    best = 1e30;
-    for (int round = 0; round < 3; round++) {
-        double per = (run_call(e, "chain_nested", "200") - run_call(e, "chain_nested", "0")) / 200;
-        best = per < best ? per : best;
-    }
-    row("same, chain_nested (per level: snprintf/strtol in the guest, nested awaits)", best, "us",
-        "-", "-");
+    exec_destroy(ea);
 
     /* Faaslets blocked in a guest sleep at once: SLEEPERS calls of sleeper
      * with a sleep far longer than the run; abandoned by exec_destroy. */
