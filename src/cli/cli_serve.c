@@ -42,8 +42,8 @@ static int usage(FILE *out)
             "                       (default: the call timeout + 5000; 0 = forever)\n"
             "  --log-level LEVEL    error, warn, info (default: one line per call), debug\n"
             "  --ready-file FILE    write \"INVOKE_PORT UPLOAD_PORT\" there once listening\n",
-            HTTP_DEFAULT_PORT, HTTP_DEFAULT_UPLOAD_PORT, HTTP_DEFAULT_INLINE_US, HTTP_DEFAULT_MAX_BODY,
-            HTTP_DEFAULT_MAX_RESULTS);
+            HTTP_DEFAULT_PORT, HTTP_DEFAULT_UPLOAD_PORT, HTTP_DEFAULT_INLINE_US,
+            HTTP_DEFAULT_MAX_BODY, HTTP_DEFAULT_MAX_RESULTS);
     return out == stdout ? 0 : 2;
 }
 
