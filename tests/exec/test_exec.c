@@ -93,6 +93,20 @@ static void make_store(void)
         free(wasm);
     }
     closedir(d);
+    /* recurse: _start calls f(0), f(n) = f(n + 1) + 1 (no tail call), so
+     * the fiber's native stack runs out on the compiled tier */
+    static const uint8_t recurse[] = {
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x09, 0x02, 0x60, 0x00, 0x00, 0x60,
+        0x01, 0x7f, 0x01, 0x7f, 0x03, 0x03, 0x02, 0x00, 0x01, 0x07, 0x0a, 0x01, 0x06, 0x5f, 0x73,
+        0x74, 0x61, 0x72, 0x74, 0x00, 0x00, 0x0a, 0x16, 0x02, 0x07, 0x00, 0x41, 0x00, 0x10, 0x01,
+        0x1a, 0x0b, 0x0c, 0x00, 0x20, 0x00, 0x41, 0x01, 0x6a, 0x10, 0x01, 0x41, 0x01, 0x6a, 0x0b};
+    struct fl_error err;
+    if (faaslet_store_upload_opts(store_dir, "t", "recurse", recurse, sizeof recurse,
+                                  &(struct faaslet_upload_options){.tier = FAASLET_TIER_INTERP},
+                                  &err)) {
+        fprintf(stderr, "upload recurse: %s\n", err.msg);
+        exit(2);
+    }
 }
 
 static void remove_store(void)
@@ -333,6 +347,19 @@ static void test_trap_fails_call_and_host_goes_on(void)
     exec_destroy(e);
 }
 
+static void test_unbounded_recursion_traps_and_host_goes_on(void)
+{
+    struct exec *e = start(2, 0, 0, 0);
+    for (int i = 0; i < 2; i++) {
+        struct exec_msg m = call(e, "recurse", NULL, NULL);
+        CHECK(m.status == EXEC_FAILED && m.return_value != 0);
+        CHECK(output_has(&m, "stack"));
+        exec_msg_fini(&m);
+        expect(e, "hello", NULL, NULL, "hello", 0);
+    }
+    exec_destroy(e);
+}
+
 static void test_timeout_ends_a_loop_and_others_go_on(void)
 {
     struct exec *e = start(2, 200, 0, 0);
@@ -452,6 +479,7 @@ static const struct {
     T(test_argv_comes_from_cmdline),
     T(test_conf_flag_unknown_is_off),
     T(test_trap_fails_call_and_host_goes_on),
+    T(test_unbounded_recursion_traps_and_host_goes_on),
     T(test_timeout_ends_a_loop_and_others_go_on),
     T(test_memory_limit_makes_malloc_fail),
     T(test_memory_limit_below_start_size_fails_call),
