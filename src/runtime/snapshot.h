@@ -77,9 +77,10 @@ void runtime_memory_pool_give(struct runtime_memory_pool *pool, struct runtime_m
  * index), defined functions bound to the new instance, tables as big as
  * tmpl's with null entries, globals of the module's types (zero), memory 0 =
  * memory (NULL if the module has none), element/data segments marked as
- * tmpl's. The tier's per-instance data is shared with tmpl, so this is for
+ * tmpl's. The tier's per-instance data is shared with tmpl, which suits
  * tiers whose instance data depends on the store alone (the interpreter's
- * type-id table); tmpl must outlive the clone. The clone is not registered
+ * type-id table); others call runtime_instance_replica_tier_init on the
+ * clone. tmpl must outlive the clone. The clone is not registered
  * with the store: free it with runtime_instance_replica_free (memory is the
  * caller's). Modules importing tables, memories or globals are refused. */
 struct runtime_instance *runtime_instance_replica(struct runtime_instance *tmpl,
