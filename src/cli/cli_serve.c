@@ -34,6 +34,9 @@ static int usage(FILE *out)
             "  --redis HOST:PORT    global state tier on this Redis, shared with other\n"
             "                       servers and `faaslet invoke --redis` (default: in-process)\n"
             "  --max-memory BYTES   linear memory limit per call (default: the module's)\n"
+            "  --tier T             aot (compiled code, generated at upload), interp (no\n"
+            "                       code generation at upload either) or auto (default:\n"
+            "                       aot when code can be had, else interp)\n"
             "  --bounds-checked     explicit bounds checks and small memory reservations\n"
             "                       (for very many warm Faaslets) instead of guard pages\n"
             "  --max-body BYTES     largest request body (default %u)\n"
@@ -69,10 +72,19 @@ int cli_serve(int argc, char **argv)
     uint64_t max_results = HTTP_DEFAULT_MAX_RESULTS, drain_ms = UINT64_MAX;
     uint64_t inline_us = HTTP_DEFAULT_INLINE_US;
     bool bounds_checked = false;
+    enum faaslet_tier tier = FAASLET_TIER_DEFAULT;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help"))
             return usage(stdout);
+        if (!strncmp(a, "--tier=", 7) || (!strcmp(a, "--tier") && i + 1 < argc)) {
+            const char *t = a[6] == '=' ? a + 7 : argv[++i];
+            if (!faaslet_tier_parse(t, &tier)) {
+                fprintf(stderr, "faaslet serve: bad value for --tier: %s\n", t);
+                return 2;
+            }
+            continue;
+        }
         if (!strcmp(a, "--bounds-checked")) {
             bounds_checked = true;
             continue;
@@ -159,12 +171,18 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "faaslet serve: state: %s\n", err.msg);
         return 1;
     }
+    /* Uploads (src/http, faaslet_store_upload) follow $FAASLET_TIER: with
+     * --tier=interp they store modules without generating code. Set before
+     * any thread starts. */
+    if (tier == FAASLET_TIER_INTERP)
+        setenv("FAASLET_TIER", "interp", 1);
     struct exec_config cfg = {
         .store_dir = store,
         .files_dir = files,
         .workers = (uint32_t)workers,
         .timeout_ms = (uint32_t)timeout_ms,
-        .faaslet = {.max_memory = max_memory, .bounds_checked = bounds_checked, .state = state},
+        .faaslet = {.max_memory = max_memory, .bounds_checked = bounds_checked, .state = state,
+                    .tier = tier},
     };
     int status = 1;
     struct http_server *server = NULL;
