@@ -16,6 +16,7 @@
 #include "runtime/snapshot.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #define CALL_BUCKETS 65536u
 #define DEFAULT_WORKERS 4u
 #define DEFAULT_FIBER_STACK (256u << 10)
+#define PROTO_THREAD_STACK (8u << 20) /* proto-faaslet loads: LLVM, compiled init */
 #define DEFAULT_MAX_DEPTH 64u
 #define DEFAULT_MAX_CHAINED 100000u
 #define DEFAULT_IDLE 64u
@@ -473,6 +475,48 @@ static int make_dirs(const char *path)
     }
 }
 
+struct proto_job {
+    struct fn_entry *fn;
+    const uint8_t *wasm;
+    size_t len;
+    const struct faaslet_config *cfg;
+    struct faaslet_proto *proto;
+    struct fl_error err;
+};
+
+static void *proto_job_run(void *arg)
+{
+    struct proto_job *job = arg;
+    fl_error_clear(&job->err);
+    job->proto = faaslet_proto_create(job->fn->user, job->fn->function, job->wasm, job->len,
+                                      job->cfg, &job->err);
+    return NULL;
+}
+
+/* Makes the proto-faaslet on a thread of its own with a full-size stack:
+ * loads run on a call's fiber, whose small stack (no guard page) fits
+ * neither code generation (LLVM) nor compiled _faasm_init recursion. */
+static struct faaslet_proto *proto_create_on_thread(struct proto_job *job, struct fl_error *err)
+{
+    pthread_attr_t attr;
+    pthread_t t;
+    int rc = pthread_attr_init(&attr);
+    if (!rc) {
+        pthread_attr_setstacksize(&attr, PROTO_THREAD_STACK);
+        rc = pthread_create(&t, &attr, proto_job_run, job);
+        pthread_attr_destroy(&attr);
+    }
+    if (rc) {
+        fl_error_set(err, FL_ERR_NOMEM, "exec: cannot start a thread to load %s/%s: %s",
+                     job->fn->user, job->fn->function, strerror(rc));
+        return NULL;
+    }
+    pthread_join(t, NULL);
+    if (!job->proto)
+        *err = job->err;
+    return job->proto;
+}
+
 /* Loads fn's proto-faaslet once; false (with fn->load_error) if it cannot. */
 static bool fn_load(struct exec *e, struct fn_entry *fn)
 {
@@ -498,8 +542,10 @@ static bool fn_load(struct exec *e, struct fn_entry *fn)
         if (!cfg.aot_dir && faaslet_store_function_dir(e->store_dir, fn->user, fn->function,
                                                        aot_dir, sizeof aot_dir, &err) == FL_OK)
             cfg.aot_dir = aot_dir;
-        if (faaslet_store_read(e->store_dir, fn->user, fn->function, &wasm, &len, &err) == FL_OK)
-            fn->proto = faaslet_proto_create(fn->user, fn->function, wasm, len, &cfg, &err);
+        if (faaslet_store_read(e->store_dir, fn->user, fn->function, &wasm, &len, &err) == FL_OK) {
+            struct proto_job job = {.fn = fn, .wasm = wasm, .len = len, .cfg = &cfg};
+            fn->proto = proto_create_on_thread(&job, &err);
+        }
         free(wasm);
         if (!fn->proto)
             snprintf(fn->load_error, sizeof fn->load_error, "%s", err.msg);

@@ -13,6 +13,7 @@
 #include "runtime/snapshot.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,6 +286,18 @@ struct faaslet_proto *faaslet_proto_create(const char *user, const char *functio
         goto fail;
     struct faaslet *f = p->tmpl = faaslet_instantiate(p, err);
     rc = f ? FL_OK : err->code;
+    /* Compiled code recurses natively: bound _faasm_init and _faasm_zygote
+     * by this thread's stack (the interpreter needs no native bound). */
+    pthread_attr_t attr;
+    if (!rc && p->aot && pthread_getattr_np(pthread_self(), &attr) == 0) {
+        void *lo = NULL;
+        size_t size = 0;
+        if (pthread_attr_getstack(&attr, &lo, &size) == 0) {
+            f->exec.native_stack_lo = (uintptr_t)lo;
+            f->exec.native_stack_hi = (uintptr_t)lo + size;
+        }
+        pthread_attr_destroy(&attr);
+    }
     uint64_t cells[2] = {0, 0};
     if (!rc && f->init) {
         p->has_init = true;
@@ -322,6 +335,7 @@ struct faaslet_proto *faaslet_proto_create(const char *user, const char *functio
         free(f->own_stack);
         f->own_stack = NULL;
         f->exec.stack = f->exec.stack_end = NULL;
+        f->exec.native_stack_lo = f->exec.native_stack_hi = 0;
     }
     runtime_thread_detach();
     if (rc)
