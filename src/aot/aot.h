@@ -22,6 +22,8 @@ struct aot_options {
     bool bounds_checks;     /* explicit bounds checks instead of guard pages */
     bool interrupt_checks;  /* poll the interrupt flag at loop heads and calls (default on) */
     const char *cache_dir;  /* object cache folder, or NULL for no cache */
+    bool link_in_process;   /* uncached loads: link with LLVM's JIT linker (large code
+                               model) instead of ld.lld + dlopen; saves ~130 ms a module */
 };
 
 /* Compiled code of one module, loaded into the process. */
@@ -29,7 +31,7 @@ struct aot_module;
 
 /* Fills opts with the defaults (O2, guard pages, interrupt checks, no cache),
  * adjusted by $FAASLET_AOT_FLAGS ("O0".."O3", "no-interrupt-checks",
- * "bounds-checks"). */
+ * "bounds-checks", "jit": link_in_process). */
 void aot_options_default(struct aot_options *opts);
 
 /* The default cache folder: $FAASLET_CACHE, else $XDG_CACHE_HOME/faaslet,

@@ -5,6 +5,7 @@
 #ifndef FL_AOT_INTERNAL_H
 #define FL_AOT_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -84,7 +85,8 @@ struct aot_vmctx {
 /* The loaded object. */
 struct aot_module {
     const struct wasm_module *module;
-    void *handle;                      /* dlopen handle */
+    void *handle;                      /* dlopen handle, or the in-process link's */
+    bool in_process;                   /* linked by aot_link_in_process */
     const struct aot_code *codes;      /* module->func_count - import_func_count rows */
     uint32_t flags;
     bool from_cache;
@@ -109,6 +111,12 @@ int aot_invoke(struct runtime_exec *exec, struct runtime_instance *caller,
 /* The host CPU's identity for cache keys (vendor, model signature, feature
  * bits: what LLVM's host CPU name and features are derived from). */
 void aot_cpu_identity(char *buf, size_t n);
+
+/* Links an object into the process without ld.lld (the compiler module's
+ * ORC JIT linker); *handle is freed by aot_unlink_in_process. */
+int aot_link_in_process(const uint8_t *obj, size_t n, void **handle, const struct aot_info **info,
+                        const struct aot_code **codes, struct fl_error *err);
+void aot_unlink_in_process(void *handle);
 
 /* Loads a verified shared object for module; *out owned by the caller. */
 int aot_module_open(const struct wasm_module *module, const char *so_path,

@@ -26,7 +26,13 @@ typedef int (*compile_fn)(uint32_t abi_version, const struct wasm_module *module
                           struct fl_error *err);
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+typedef int (*link_fn)(uint32_t abi_version, const uint8_t *obj, size_t n, void **handle, const void **info,
+                       const void **codes, struct fl_error *err);
+typedef void (*unlink_fn)(void *handle);
+
 static compile_fn compile_entry;
+static link_fn link_entry;
+static unlink_fn unlink_entry;
 static char load_error[200];
 
 static bool try_load(const char *path)
@@ -45,6 +51,8 @@ static bool try_load(const char *path)
         dlclose(h);
         return false;
     }
+    link_entry = (link_fn)dlsym(h, "aot_llvm_link_in_process");
+    unlink_entry = (unlink_fn)dlsym(h, "aot_llvm_unlink");
     return true;
 }
 
@@ -82,4 +90,23 @@ int aot_compile_object(const struct wasm_module *module, const struct aot_option
     if (!compile_entry)
         return fl_error_set(err, FL_ERR_INTERNAL, "aot: %s", load_error);
     return compile_entry(AOT_ABI_VERSION, module, opts, obj, obj_size, err);
+}
+
+int aot_link_in_process(const uint8_t *obj, size_t n, void **handle, const struct aot_info **info,
+                        const struct aot_code **codes, struct fl_error *err)
+{
+    pthread_once(&load_once, load_module);
+    if (!link_entry || !unlink_entry)
+        return fl_error_set(err, FL_ERR_INTERNAL, "aot: %s", load_error[0] ? load_error : "compiler module cannot link in process");
+    const void *i = NULL, *c = NULL;
+    int rc = link_entry(AOT_ABI_VERSION, obj, n, handle, &i, &c, err);
+    *info = i;
+    *codes = c;
+    return rc;
+}
+
+void aot_unlink_in_process(void *handle)
+{
+    /* Only handles from aot_link_in_process exist, so the module is loaded. */
+    unlink_entry(handle);
 }

@@ -30,6 +30,8 @@ void aot_options_default(struct aot_options *opts)
         opts->interrupt_checks = false;
     if (strstr(env, "bounds-checks"))
         opts->bounds_checks = true;
+    if (strstr(env, "jit"))
+        opts->link_in_process = true;
     const char *o = strstr(env, "O");
     if (o && o[1] >= '0' && o[1] <= '3')
         opts->opt_level = o[1] - '0';

@@ -42,9 +42,45 @@ int aot_module_open(const struct wasm_module *module, const char *so_path, struc
     return FL_OK;
 }
 
+/* Compile and link in process: no linker process, no temporary files. */
+static int load_in_process(const struct wasm_module *module, const struct aot_options *opts,
+                           struct aot_module **out, struct fl_error *err)
+{
+    uint8_t *obj = NULL;
+    size_t n = 0;
+    int rc = aot_compile_object(module, opts, &obj, &n, err);
+    void *h = NULL;
+    const struct aot_info *info = NULL;
+    const struct aot_code *codes = NULL;
+    if (!rc)
+        rc = aot_link_in_process(obj, n, &h, &info, &codes, err);
+    free(obj);
+    if (rc)
+        return rc;
+    uint32_t ndef = module->func_count - module->import_func_count;
+    struct aot_module *am = NULL;
+    if (!info || !codes || info->abi_version != AOT_ABI_VERSION || info->func_count != ndef)
+        rc = fl_error_set(err, FL_ERR_INTERNAL, "aot: in-process link gave no code tables for this module");
+    else if (!(am = calloc(1, sizeof *am)))
+        rc = fl_error_set(err, FL_ERR_NOMEM, "aot: out of memory");
+    if (rc) {
+        aot_unlink_in_process(h);
+        return rc;
+    }
+    am->module = module;
+    am->handle = h;
+    am->in_process = true;
+    am->codes = codes;
+    am->flags = info->flags;
+    *out = am;
+    return FL_OK;
+}
+
 static int load_uncached(const struct wasm_module *module, const struct aot_options *opts,
                          struct aot_module **out, struct fl_error *err)
 {
+    if (opts->link_in_process)
+        return load_in_process(module, opts, out, err);
     const char *tmp = getenv("TMPDIR");
     char dir[4096], so[4200];
     snprintf(dir, sizeof dir, "%s/faaslet-aot-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -102,6 +138,9 @@ void aot_module_destroy(struct aot_module *amodule)
 {
     if (!amodule)
         return;
-    dlclose(amodule->handle);
+    if (amodule->in_process)
+        aot_unlink_in_process(amodule->handle);
+    else
+        dlclose(amodule->handle);
     free(amodule);
 }

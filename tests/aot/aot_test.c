@@ -264,6 +264,23 @@ static void test_bounds_checked_mode(void)
     fixture_fini(&fx);
 }
 
+static void test_in_process_link(void)
+{
+    /* link_in_process: same code, linked by LLVM's JIT linker, no ld.lld. */
+    struct fixture fx;
+    struct aot_options opts;
+    aot_options_default(&opts);
+    opts.link_in_process = true;
+    fixture_init(&fx, &opts, true);
+    struct fl_error err = {0};
+    CHECK(fixture_instantiate(&fx, &err) == FL_OK, "instantiate: %s", err.msg);
+    if (fx.instance) {
+        CHECK(call(&fx, "oob", 0, 0, 0, NULL) == RUNTIME_TRAP_MEMORY_OUT_OF_BOUNDS, "jit-linked oob traps");
+        expect_fib_works(&fx);
+    }
+    fixture_fini(&fx);
+}
+
 static void test_unchecked_code_refuses_unguarded_memory(void)
 {
     struct fixture fx;
@@ -443,6 +460,7 @@ static const struct {
     {"bounds_checked_mode", test_bounds_checked_mode},
     {"unchecked_code_refuses_unguarded_memory", test_unchecked_code_refuses_unguarded_memory},
     {"simd_and_atomics_run", test_simd_and_atomics_run},
+    {"in_process_link", test_in_process_link},
     {"cache_hit_and_damaged_entries_rebuilt", test_cache_hit_and_damaged_entries_rebuilt},
 };
 

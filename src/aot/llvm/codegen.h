@@ -106,6 +106,9 @@ int aot_codegen_module(LLVMContextRef ctx, const struct wasm_module *m, const st
  * of an optimised module (poll.c). */
 int aot_insert_polls(LLVMContextRef ctx, LLVMModuleRef mod, struct fl_error *err);
 
+/* Initialises LLVM's native target once (emit.c); false if there is none. */
+bool aot_llvm_init(void);
+
 /* Records a codegen failure (first one wins). */
 void cg_fail(struct cg *cg, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

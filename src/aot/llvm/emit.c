@@ -37,6 +37,12 @@ int aotc_error(struct fl_error *err, int code, const char *fmt, ...)
     return code;
 }
 
+bool aot_llvm_init(void)
+{
+    pthread_once(&llvm_once, llvm_init);
+    return llvm_ok;
+}
+
 static int make_target_machine(const struct aot_options *opts, LLVMTargetMachineRef *out,
                                char **triple_out, struct fl_error *err)
 {
@@ -53,12 +59,14 @@ static int make_target_machine(const struct aot_options *opts, LLVMTargetMachine
         return FL_ERR_INTERNAL;
     }
     char *cpu = LLVMGetHostCPUName(), *features = LLVMGetHostCPUFeatures();
+    /* The JIT linker maps code and read-only data (jump tables, constant
+     * pools) separately, possibly more than 2 GiB apart: no 32-bit offsets. */
     LLVMCodeGenOptLevel level = opts->opt_level <= 0 ? LLVMCodeGenLevelNone
                               : opts->opt_level == 1 ? LLVMCodeGenLevelLess
                               : opts->opt_level == 2 ? LLVMCodeGenLevelDefault
                               : LLVMCodeGenLevelAggressive;
     *out = LLVMCreateTargetMachine(target, triple, cpu, features, level, LLVMRelocPIC,
-                                   LLVMCodeModelDefault);
+                                   opts->link_in_process ? LLVMCodeModelLarge : LLVMCodeModelDefault);
     LLVMDisposeMessage(cpu);
     LLVMDisposeMessage(features);
     if (!*out) {
