@@ -229,6 +229,7 @@ static int aot_instance_init(struct runtime_instance *instance, struct fl_error 
     vm->tables = instance->tables;
     vm->funcs = instance->funcs;
     vm->aot_invoke = aot_invoke;
+    vm->origin = instance->origin;
     for (uint32_t i = 0; i < m->global_count; i++)
         vm->globals[i] = instance->globals[i]->cells;
     for (uint32_t i = 0; i < m->type_count; i++) {
@@ -248,10 +249,39 @@ static void aot_instance_fini(struct runtime_instance *instance)
     instance->tier_instance = NULL;
 }
 
+/* Which defined function's native code holds pc: the one whose start is the
+ * nearest at or below it. The object lays out the functions and then their
+ * entry trampolines, so a pc between the lowest function start and the
+ * highest trampoline is in this object's code. */
+static bool aot_func_at_pc(void *tier_module, uintptr_t pc, uint32_t *func_index)
+{
+    const struct aot_module *am = tier_module;
+    uint32_t defined = am->module->func_count - am->module->import_func_count;
+    uintptr_t best = 0, lowest = UINTPTR_MAX, highest = 0;
+    uint32_t best_index = 0;
+    for (uint32_t i = 0; i < defined; i++) {
+        uintptr_t start = (uintptr_t)am->codes[i].native;
+        uintptr_t entry = (uintptr_t)am->codes[i].entry;
+        if (start && start < lowest)
+            lowest = start;
+        if (entry > highest)
+            highest = entry;
+        if (start && start <= pc && start > best) {
+            best = start;
+            best_index = i;
+        }
+    }
+    if (!best || pc < lowest || pc > highest)
+        return false;
+    *func_index = am->module->import_func_count + best_index;
+    return true;
+}
+
 const struct runtime_tier aot_tier = {
     .name = "aot",
     .invoke = aot_invoke,
     .func_code = aot_func_code,
     .instance_init = aot_instance_init,
     .instance_fini = aot_instance_fini,
+    .func_at_pc = aot_func_at_pc,
 };

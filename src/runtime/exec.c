@@ -4,6 +4,7 @@
 #define _GNU_SOURCE /* pthread_getattr_np */
 #include "runtime/runtime_internal.h"
 
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +58,23 @@ void runtime_exec_interrupt(struct runtime_exec *exec)
     atomic_store(&exec->interrupt, 1);
 }
 
+/* After a fault in compiled code, asks the tier of the called function's
+ * instance which of its functions holds the faulting pc. Faults in the
+ * interpreter (whose pc is in the host binary) already set trap_func. */
+static void name_faulting_function(struct runtime_exec *exec, struct runtime_func *func)
+{
+    if (!exec->fault_pc || !func->instance)
+        return;
+    const struct runtime_instance_impl *impl =
+        (const struct runtime_instance_impl *)func->instance;
+    uint32_t index;
+    if (impl->tier && impl->tier->func_at_pc &&
+        impl->tier->func_at_pc(func->instance->tier_module, exec->fault_pc, &index)) {
+        exec->trap_func = index;
+        exec->trap_module = func->instance->module;
+    }
+}
+
 int runtime_call(struct runtime_exec *exec, struct runtime_func *func, uint64_t *cells)
 {
     sigjmp_buf recover;
@@ -76,6 +94,8 @@ int runtime_call(struct runtime_exec *exec, struct runtime_func *func, uint64_t 
     else { /* a fault unwound the tier's frames without their epilogues */
         exec->depth = depth;
         exec->tier_state = tier_state;
+        name_faulting_function(exec, func);
+        exec->fault_pc = 0;
     }
     exec->recover = outer_recover;
     runtime_set_current_exec(outer_exec);

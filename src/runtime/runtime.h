@@ -144,6 +144,9 @@ struct runtime_tier {
      * instance->tier_instance; and when the store frees the instance. */
     int (*instance_init)(struct runtime_instance *instance, struct fl_error *err);
     void (*instance_fini)(struct runtime_instance *instance);
+    /* Optional: the defined function of tier_module whose native code holds
+     * pc, for naming the function a fault happened in. False if none. */
+    bool (*func_at_pc)(void *tier_module, uintptr_t pc, uint32_t *func_index);
 };
 
 /* Per-thread execution context: a thread running wasm owns one. */
@@ -169,6 +172,9 @@ struct runtime_exec {
     /* The initialising thread's native stack [lo, hi): a fault just below lo
      * while wasm runs is a native stack overflow -> call stack exhausted. */
     uintptr_t native_stack_lo, native_stack_hi;
+    /* Program counter of the last fault turned into a trap (0 if none):
+     * lets runtime_call name the compiled function that faulted. */
+    uintptr_t fault_pc;
 };
 
 /* Creates an empty store; destroy with runtime_store_destroy, which frees

@@ -8,10 +8,12 @@
  * Process-wide / thread-local state, all of it here: the previous actions
  * (written once under pthread_once), the current exec of each thread, and
  * each thread's alternate stack. */
+#define _GNU_SOURCE /* REG_RIP in ucontext.h */
 #include "runtime/runtime_internal.h"
 
 #include <signal.h>
 #include <stdlib.h>
+#include <ucontext.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -37,9 +39,22 @@ void runtime_set_current_exec(struct runtime_exec *exec)
     current_exec = exec;
 }
 
+/* The faulting instruction's address, where this architecture tells it. */
+static uintptr_t fault_pc(void *context)
+{
+    const ucontext_t *uc = context;
+#if defined(__x86_64__)
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+    return (uintptr_t)uc->uc_mcontext.pc;
+#else
+    (void)uc;
+    return 0;
+#endif
+}
+
 static void fault_handler(int sig, siginfo_t *info, void *context)
 {
-    (void)context;
     struct runtime_exec *exec = current_exec;
     if (exec && exec->recover) {
         uintptr_t addr = (uintptr_t)info->si_addr;
@@ -51,6 +66,7 @@ static void fault_handler(int sig, siginfo_t *info, void *context)
             trap = RUNTIME_TRAP_CALL_STACK_EXHAUSTED;
         if (trap) {
             exec->fault_trap = trap;
+            exec->fault_pc = fault_pc(context);
             siglongjmp(*exec->recover, trap);
         }
     }

@@ -304,7 +304,8 @@ static void *fake_code(void *tier_module, uint32_t index)
     return (void *)values[index];
 }
 
-static const struct runtime_tier fake_tier = {"fake", fake_invoke, fake_code, NULL, NULL};
+static const struct runtime_tier fake_tier = {
+    .name = "fake", .invoke = fake_invoke, .func_code = fake_code};
 
 static struct wasm_const_expr i32_const(uint32_t v)
 {
