@@ -80,6 +80,10 @@ struct aot_vmctx {
     struct runtime_func **funcs;       /* instance->funcs */
     uint32_t *type_ids;                /* store type id of each module type */
     runtime_invoke_fn aot_invoke;      /* to recognise compiled callees */
+    /* A per-thread clone's origin (instance->origin), else NULL: compiled
+     * callees of the origin (funcrefs in shared tables) run with the
+     * caller's context, so a thread keeps its own globals. */
+    struct runtime_instance *origin;
 };
 
 /* The loaded object. */

@@ -38,8 +38,9 @@ int runtime_instance_clone(struct runtime_instance *origin, struct runtime_insta
     const struct runtime_tier *tier = ((struct runtime_instance_impl *)origin)->tier;
     const struct wasm_module *m = origin->module;
     /* Tiers must run the origin's funcrefs as the clone's own (see
-     * runtime_instance.origin); only the interpreter does so far. */
-    if (m->func_count > m->import_func_count && (!tier || strcmp(tier->name, "interp") != 0))
+     * runtime_instance.origin); the interpreter and compiled code do. */
+    if (m->func_count > m->import_func_count &&
+        (!tier || (strcmp(tier->name, "interp") != 0 && strcmp(tier->name, "aot") != 0)))
         return fl_error_set(err, FL_ERR_ARG, "clone: tier %s cannot run per-thread clones yet",
                             tier ? tier->name : "(none)");
     uint32_t defined_funcs = m->func_count - m->import_func_count;

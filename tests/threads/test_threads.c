@@ -1,4 +1,5 @@
-/* test_threads.c: wasm threads end to end with the interpreter. Host threads
+/* test_threads.c: wasm threads end to end with the interpreter (or compiled
+ * code: third argument "aot"). Host threads
  * (runtime_thread_spawn) run threads_test.wat's functions on one shared
  * memory: atomic counters, a wait/notify mutex and barrier, a bounded
  * producer/consumer queue; totals must be exact on every round. Also the
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "aot/aot.h"
 #include "interp/interp.h"
 #include "runtime/runtime.h"
 
@@ -23,11 +25,15 @@
 struct fixture {
     struct wasm_module *module;
     struct interp_module *code;
+    struct aot_module *aot;     /* compiled tier (argv[3] "aot"), else NULL */
     struct runtime_store *store;
     struct runtime_exec exec;
     struct runtime_instance *instance;
     uint8_t *mem;
 };
+
+/* Tier the fixture runs: the interpreter, or compiled code with "aot". */
+static bool use_aot;
 
 static int setup(struct fixture *fx, const char *path)
 {
@@ -39,12 +45,15 @@ static int setup(struct fixture *fx, const char *path)
     static uint8_t buf[1 << 16];
     size_t size = fread(buf, 1, sizeof buf, f);
     fclose(f);
+    struct aot_options opts;
+    aot_options_default(&opts);
     if (wasm_module_load(buf, size, &fx->module, &err) ||
-        !(fx->code = interp_module_compile(fx->module, &err)) ||
+        (use_aot ? aot_module_load(fx->module, &opts, &fx->aot, &err) != FL_OK
+                 : !(fx->code = interp_module_compile(fx->module, &err))) ||
         !(fx->store = runtime_store_create()) ||
         runtime_exec_init(&fx->exec, fx->store, 0, &err) ||
-        runtime_instantiate(fx->store, fx->module, NULL, &interp_tier, fx->code, &fx->exec,
-                            &fx->instance, &err))
+        runtime_instantiate(fx->store, fx->module, NULL, use_aot ? &aot_tier : &interp_tier,
+                            use_aot ? (void *)fx->aot : (void *)fx->code, &fx->exec, &fx->instance, &err))
         return fprintf(stderr, "setup: %s\n", err.msg), -1;
     fx->mem = fx->instance->memories[0]->base;
     return 0;
@@ -55,6 +64,7 @@ static void teardown(struct fixture *fx)
     runtime_exec_fini(&fx->exec);
     runtime_store_destroy(fx->store);
     interp_module_destroy(fx->code);
+    aot_module_destroy(fx->aot);
     wasm_module_destroy(fx->module);
 }
 
@@ -225,10 +235,11 @@ static int test_clone_rules(struct fixture *fx)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: test_threads FILE.wasm TEST\n");
+    if (argc != 3 && !(argc == 4 && !strcmp(argv[3], "aot"))) {
+        fprintf(stderr, "usage: test_threads FILE.wasm TEST [aot]\n");
         return 2;
     }
+    use_aot = argc == 4;
     static const struct {
         const char *name;
         int (*fn)(struct fixture *);

@@ -561,6 +561,10 @@ static void emit_call_func(struct cg *cg, LLVMValueRef f, uint32_t type_index, L
     LLVMValueRef native = load_field(cg, code, offsetof(struct aot_code, native), cg->t_ptr, true);
     LLVMValueRef inst = load_field(cg, f, offsetof(struct runtime_func, instance), cg->t_ptr, false);
     LLVMValueRef callee_vmctx = load_field(cg, inst, offsetof(struct runtime_instance, tier_instance), cg->t_ptr, false);
+    /* A clone calling its origin's function runs it as its own (its globals). */
+    LLVMValueRef origin = VMCTX_PTR(cg, origin);
+    callee_vmctx = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, inst, origin, ""), cg->vmctx,
+                                   callee_vmctx, "");
     LLVMValueRef saved0 = args[0], saved1 = args[1];
     args[0] = callee_vmctx;
     args[1] = cg->thread;
