@@ -289,7 +289,7 @@ int runtime_call(struct runtime_exec *exec, struct runtime_func *func, uint64_t 
 
 /* Makes a clone of origin (itself not a clone) for one thread; the caller
  * owns it (runtime_instance_clone_destroy, before the store goes). Only
- * tiers that honour instance->origin can run clones (the interpreter);
+ * tiers that honour instance->origin can run clones (the interpreter, compiled code);
  * others get FL_ERR_ARG. */
 int runtime_instance_clone(struct runtime_instance *origin, struct runtime_instance **out,
                            struct fl_error *err);
