@@ -78,7 +78,7 @@ void aot_cpu_identity(char *buf, size_t n)
     __cpuid(1, l1[0], l1[1], l1[2], l1[3]);
     if (max >= 7)
         __cpuid_count(7, 0, l7[0], l7[1], l7[2], l7[3]);
-    if (__get_cpuid_max(0x80000000, NULL) >= 0x80000001)
+    if ((unsigned)__get_cpuid_max(0x80000000, NULL) >= 0x80000001u)
         __cpuid(0x80000001, e1[0], e1[1], e1[2], e1[3]);
     unsigned long long xcr0 = 0;
     if (l1[2] & (1u << 27)) { /* OSXSAVE: which register states the OS saves */
