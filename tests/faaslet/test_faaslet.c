@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,14 +61,40 @@ static uint8_t *load(const char *name, size_t *len)
     return wasm;
 }
 
+struct proto_job {
+    const char *function;
+    const uint8_t *wasm;
+    size_t len;
+    const struct faaslet_config *cfg;
+    struct faaslet_proto *proto;
+    struct fl_error err;
+};
+
+static void *proto_job_run(void *arg)
+{
+    struct proto_job *j = arg;
+    j->proto = faaslet_proto_create("u", j->function, j->wasm, j->len, j->cfg, &j->err);
+    return NULL;
+}
+
 static struct faaslet_proto *proto_of(const char *name, uint64_t max_memory)
 {
     size_t len;
     uint8_t *wasm = load(name, &len);
     struct faaslet_config cfg = {.max_memory = max_memory, .tier = tier, .aot_dir = aot_dir};
     struct fl_error err;
-    struct faaslet_proto *p = faaslet_proto_create("u", name[0] == '/' ? "plain" : name, wasm,
-                                                   len, &cfg, &err);
+    /* On a thread of its own, as src/exec makes protos: code generation
+     * then leaves no LLVM thread-local storage on the main thread (LSan's
+     * exit-time scan misreads glibc's dynamic TLS of the LLVM library). */
+    struct proto_job job = {.function = name[0] == '/' ? "plain" : name, .wasm = wasm, .len = len,
+                            .cfg = &cfg};
+    pthread_t t;
+    if (pthread_create(&t, NULL, proto_job_run, &job) == 0)
+        pthread_join(t, NULL);
+    else
+        proto_job_run(&job);
+    err = job.err;
+    struct faaslet_proto *p = job.proto;
     if (!p)
         fprintf(stderr, "proto %s: %s\n", name, err.msg);
     else if (strcmp(faaslet_proto_tier_name(p), tier == FAASLET_TIER_AOT ? "aot" : "interp")) {
