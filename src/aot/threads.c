@@ -3,8 +3,8 @@
  * into compiled-code traps. */
 #include "aot/aot_internal.h"
 
-int32_t aot_helper_atomic_wait(struct aot_vmctx *vm, struct aot_thread *t, uint64_t ea, uint64_t expected,
-                               uint32_t is64, int64_t timeout)
+int32_t aot_helper_atomic_wait(struct aot_vmctx *vm, struct aot_thread *t, uint64_t ea,
+                               uint64_t expected, uint32_t is64, int64_t timeout)
 {
     uint32_t result = 0;
     int trap = runtime_atomic_wait(t->exec, vm->memory, ea, expected, is64 != 0, timeout, &result);
@@ -13,7 +13,8 @@ int32_t aot_helper_atomic_wait(struct aot_vmctx *vm, struct aot_thread *t, uint6
     return (int32_t)result;
 }
 
-int32_t aot_helper_atomic_notify(struct aot_vmctx *vm, struct aot_thread *t, uint64_t ea, uint32_t count)
+int32_t aot_helper_atomic_notify(struct aot_vmctx *vm, struct aot_thread *t, uint64_t ea,
+                                 uint32_t count)
 {
     uint32_t woken = 0;
     int trap = runtime_atomic_notify(vm->memory, ea, count, &woken);

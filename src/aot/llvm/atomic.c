@@ -23,7 +23,8 @@ static LLVMValueRef checked_ea(struct cg *cg, LLVMValueRef addr, uint32_t offset
 }
 
 /* Pointer for an aligned atomic access of type t at addr + offset. */
-static LLVMValueRef atomic_ptr(struct cg *cg, LLVMValueRef addr, uint32_t offset, unsigned size, LLVMTypeRef t)
+static LLVMValueRef atomic_ptr(struct cg *cg, LLVMValueRef addr, uint32_t offset, unsigned size,
+                               LLVMTypeRef t)
 {
     checked_ea(cg, addr, offset, size);
     return cg_mem_address(cg, addr, offset, size, t);
@@ -41,14 +42,16 @@ static bool result_is_i64(unsigned w)
     return w == 1 || w >= 4;
 }
 
-static void emit_rmw(struct cg *cg, LLVMAtomicRMWBinOp op, unsigned w, unsigned log2, uint32_t offset)
+static void emit_rmw(struct cg *cg, LLVMAtomicRMWBinOp op, unsigned w, unsigned log2,
+                     uint32_t offset)
 {
     LLVMTypeRef rt = result_is_i64(w) ? cg->t_i64 : cg->t_i32, mt = mem_type(cg, log2);
     LLVMValueRef v = cg_pop(cg), addr = cg_pop(cg);
     LLVMValueRef p = atomic_ptr(cg, addr, offset, 1u << log2, mt);
     if (mt != rt)
         v = LLVMBuildTrunc(cg->b, v, mt, "");
-    LLVMValueRef old = LLVMBuildAtomicRMW(cg->b, op, p, v, LLVMAtomicOrderingSequentiallyConsistent, 0);
+    LLVMValueRef old =
+        LLVMBuildAtomicRMW(cg->b, op, p, v, LLVMAtomicOrderingSequentiallyConsistent, 0);
     if (mt != rt)
         old = LLVMBuildZExt(cg->b, old, rt, "");
     cg_push(cg, old);
@@ -63,8 +66,9 @@ static void emit_cmpxchg(struct cg *cg, unsigned w, unsigned log2, uint32_t offs
         expect = LLVMBuildTrunc(cg->b, expect, mt, "");
         repl = LLVMBuildTrunc(cg->b, repl, mt, "");
     }
-    LLVMValueRef pair = LLVMBuildAtomicCmpXchg(cg->b, p, expect, repl, LLVMAtomicOrderingSequentiallyConsistent,
-                                               LLVMAtomicOrderingSequentiallyConsistent, 0);
+    LLVMValueRef pair =
+        LLVMBuildAtomicCmpXchg(cg->b, p, expect, repl, LLVMAtomicOrderingSequentiallyConsistent,
+                               LLVMAtomicOrderingSequentiallyConsistent, 0);
     LLVMValueRef old = LLVMBuildExtractValue(cg->b, pair, 0, "");
     cg_push(cg, mt != rt ? LLVMBuildZExt(cg->b, old, rt, "") : old);
 }
@@ -81,7 +85,8 @@ void cg_atomic(struct cg *cg, struct wasm_reader *r, uint32_t sub)
         LLVMBuildFence(cg->b, LLVMAtomicOrderingSequentiallyConsistent, 0, "");
         return;
     }
-    if (sub > WASM_OP_FE_I64_ATOMIC_RMW32_CMPXCHG_U || (sub > WASM_OP_FE_ATOMIC_FENCE && sub < WASM_OP_FE_I32_ATOMIC_LOAD)) {
+    if (sub > WASM_OP_FE_I64_ATOMIC_RMW32_CMPXCHG_U ||
+        (sub > WASM_OP_FE_ATOMIC_FENCE && sub < WASM_OP_FE_I32_ATOMIC_LOAD)) {
         cg_fail(cg, FL_ERR_INVALID, "atomic opcode 0xFE %u is unsupported in aot", sub);
         return;
     }
@@ -95,7 +100,8 @@ void cg_atomic(struct cg *cg, struct wasm_reader *r, uint32_t sub)
         LLVMValueRef count = cg_pop(cg), addr = cg_pop(cg);
         LLVMValueRef ea = LLVMBuildAdd(cg->b, LLVMBuildZExt(cg->b, addr, cg->t_i64, ""),
                                        LLVMConstInt(cg->t_i64, offset, 0), "");
-        cg_push(cg, cg_call_helper(cg, AOT_HELPER_ATOMIC_NOTIFY, (LLVMValueRef[]){cg->vmctx, cg->thread, ea, count}, 4));
+        cg_push(cg, cg_call_helper(cg, AOT_HELPER_ATOMIC_NOTIFY,
+                                   (LLVMValueRef[]){cg->vmctx, cg->thread, ea, count}, 4));
         return;
     }
     case WASM_OP_FE_MEMORY_ATOMIC_WAIT32:
@@ -106,17 +112,20 @@ void cg_atomic(struct cg *cg, struct wasm_reader *r, uint32_t sub)
                                        LLVMConstInt(cg->t_i64, offset, 0), "");
         if (!is64)
             expect = LLVMBuildZExt(cg->b, expect, cg->t_i64, "");
-        LLVMValueRef args[6] = {cg->vmctx, cg->thread, ea, expect, LLVMConstInt(cg->t_i32, is64, 0), timeout};
+        LLVMValueRef args[6] = {cg->vmctx, cg->thread, ea, expect, LLVMConstInt(cg->t_i32, is64, 0),
+                                timeout};
         cg_push(cg, cg_call_helper(cg, AOT_HELPER_ATOMIC_WAIT, args, 6));
         return;
     }
-    default: break;
+    default:
+        break;
     }
     unsigned w = (sub - WASM_OP_FE_I32_ATOMIC_LOAD) % 7;
     LLVMTypeRef rt = result_is_i64(w) ? cg->t_i64 : cg->t_i32, mt = mem_type(cg, log2);
     if (sub <= WASM_OP_FE_I64_ATOMIC_LOAD32_U) {
         LLVMValueRef addr = cg_pop(cg);
-        LLVMValueRef v = LLVMBuildLoad2(cg->b, mt, atomic_ptr(cg, addr, offset, 1u << log2, mt), "");
+        LLVMValueRef v =
+            LLVMBuildLoad2(cg->b, mt, atomic_ptr(cg, addr, offset, 1u << log2, mt), "");
         LLVMSetOrdering(v, LLVMAtomicOrderingSequentiallyConsistent);
         LLVMSetAlignment(v, 1u << log2);
         if (mt != rt)
@@ -137,7 +146,8 @@ void cg_atomic(struct cg *cg, struct wasm_reader *r, uint32_t sub)
         emit_cmpxchg(cg, w, log2, offset);
         return;
     }
-    static const LLVMAtomicRMWBinOp ops[] = {LLVMAtomicRMWBinOpAdd, LLVMAtomicRMWBinOpSub, LLVMAtomicRMWBinOpAnd,
-                                             LLVMAtomicRMWBinOpOr, LLVMAtomicRMWBinOpXor, LLVMAtomicRMWBinOpXchg};
+    static const LLVMAtomicRMWBinOp ops[] = {LLVMAtomicRMWBinOpAdd, LLVMAtomicRMWBinOpSub,
+                                             LLVMAtomicRMWBinOpAnd, LLVMAtomicRMWBinOpOr,
+                                             LLVMAtomicRMWBinOpXor, LLVMAtomicRMWBinOpXchg};
     emit_rmw(cg, ops[(sub - WASM_OP_FE_I32_ATOMIC_RMW_ADD) / 7], w, log2, offset);
 }

@@ -8,10 +8,9 @@
 
 #include "aot/llvm/codegen.h"
 
-__attribute__((visibility("default"))) int aot_llvm_link_in_process(uint32_t abi_version, const uint8_t *obj,
-                                                                    size_t n, void **handle,
-                                                                    const void **info, const void **codes,
-                                                                    struct fl_error *err);
+__attribute__((visibility("default"))) int
+aot_llvm_link_in_process(uint32_t abi_version, const uint8_t *obj, size_t n, void **handle,
+                         const void **info, const void **codes, struct fl_error *err);
 __attribute__((visibility("default"))) void aot_llvm_unlink(void *handle);
 
 static int orc_error(struct fl_error *err, const char *what, LLVMErrorRef e)
@@ -28,7 +27,8 @@ int aot_llvm_link_in_process(uint32_t abi_version, const uint8_t *obj, size_t n,
                              const void **info, const void **codes, struct fl_error *err)
 {
     if (abi_version != AOT_ABI_VERSION)
-        return aotc_error(err, FL_ERR_INTERNAL, "aot: compiler module is for ABI %u, not %u (stale build?)",
+        return aotc_error(err, FL_ERR_INTERNAL,
+                          "aot: compiler module is for ABI %u, not %u (stale build?)",
                           AOT_ABI_VERSION, abi_version);
     if (!aot_llvm_init())
         return aotc_error(err, FL_ERR_INTERNAL, "aot: LLVM has no native target");
@@ -39,10 +39,12 @@ int aot_llvm_link_in_process(uint32_t abi_version, const uint8_t *obj, size_t n,
     LLVMOrcJITDylibRef jd = LLVMOrcLLJITGetMainJITDylib(jit);
     /* memcpy/memset and libm calls LLVM may emit resolve against the process. */
     LLVMOrcDefinitionGeneratorRef gen = NULL;
-    e = LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(&gen, LLVMOrcLLJITGetGlobalPrefix(jit), NULL, NULL);
+    e = LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(&gen, LLVMOrcLLJITGetGlobalPrefix(jit),
+                                                             NULL, NULL);
     if (!e) {
         LLVMOrcJITDylibAddGenerator(jd, gen);
-        LLVMMemoryBufferRef mb = LLVMCreateMemoryBufferWithMemoryRangeCopy((const char *)obj, n, "wasm.o");
+        LLVMMemoryBufferRef mb =
+            LLVMCreateMemoryBufferWithMemoryRangeCopy((const char *)obj, n, "wasm.o");
         e = LLVMOrcLLJITAddObjectFile(jit, jd, mb);
     }
     LLVMOrcExecutorAddress ai = 0, ac = 0;

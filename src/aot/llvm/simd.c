@@ -58,7 +58,8 @@ static LLVMValueRef splat(struct cg *cg, LLVMValueRef x, unsigned n)
 {
     LLVMTypeRef vt = LLVMVectorType(LLVMTypeOf(x), n);
     LLVMValueRef v = LLVMBuildInsertElement(cg->b, LLVMGetUndef(vt), x, ci(cg->t_i32, 0), "");
-    return LLVMBuildShuffleVector(cg->b, v, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, n)), "");
+    LLVMValueRef zeros = LLVMConstNull(LLVMVectorType(cg->t_i32, n));
+    return LLVMBuildShuffleVector(cg->b, v, LLVMGetUndef(vt), zeros, "");
 }
 
 /* shufflevector a, b with a constant mask of n indices. */
@@ -169,7 +170,8 @@ static void iabs(struct cg *cg, int s)
 {
     LLVMValueRef a = pop_as(cg, s);
     LLVMValueRef neg = LLVMBuildSub(cg->b, LLVMConstNull(vec(cg, s)), a, "");
-    push_v(cg, LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, a, LLVMConstNull(vec(cg, s)), ""), neg, a, ""));
+    LLVMValueRef is_neg = LLVMBuildICmp(cg->b, LLVMIntSLT, a, LLVMConstNull(vec(cg, s)), "");
+    push_v(cg, LLVMBuildSelect(cg->b, is_neg, neg, a, ""));
 }
 
 static void ineg(struct cg *cg, int s)
@@ -262,7 +264,8 @@ static void extend(struct cg *cg, int s, bool high, bool is_signed)
 static void extmul(struct cg *cg, int s, bool high, bool is_signed)
 {
     LLVMValueRef b = pop_as(cg, s), a = pop_as(cg, s);
-    push_v(cg, LLVMBuildMul(cg->b, extend_half(cg, a, s, high, is_signed), extend_half(cg, b, s, high, is_signed), ""));
+    LLVMValueRef wa = extend_half(cg, a, s, high, is_signed), wb = extend_half(cg, b, s, high, is_signed);
+    push_v(cg, LLVMBuildMul(cg->b, wa, wb, ""));
 }
 
 static void extadd_pairwise(struct cg *cg, int s, bool is_signed)
@@ -280,7 +283,8 @@ static void q15mulr(struct cg *cg)
 {
     LLVMValueRef b = pop_as(cg, S_I16), a = pop_as(cg, S_I16);
     LLVMTypeRef wt = LLVMVectorType(cg->t_i32, 8);
-    LLVMValueRef p = LLVMBuildMul(cg->b, LLVMBuildSExt(cg->b, a, wt, ""), LLVMBuildSExt(cg->b, b, wt, ""), "");
+    LLVMValueRef p = LLVMBuildMul(cg->b, LLVMBuildSExt(cg->b, a, wt, ""), LLVMBuildSExt(cg->b, b, wt, ""),
+                                  "");
     LLVMValueRef e[8], f[8], g[8];
     for (unsigned i = 0; i < 8; i++) {
         e[i] = ci(cg->t_i32, 0x4000);
@@ -297,7 +301,8 @@ static void dot(struct cg *cg)
 {
     LLVMValueRef b = pop_as(cg, S_I16), a = pop_as(cg, S_I16);
     LLVMTypeRef wt = LLVMVectorType(cg->t_i32, 8);
-    LLVMValueRef p = LLVMBuildMul(cg->b, LLVMBuildSExt(cg->b, a, wt, ""), LLVMBuildSExt(cg->b, b, wt, ""), "");
+    LLVMValueRef p = LLVMBuildMul(cg->b, LLVMBuildSExt(cg->b, a, wt, ""), LLVMBuildSExt(cg->b, b, wt, ""),
+                                  "");
     push_v(cg, LLVMBuildAdd(cg->b, lanes(cg, p, 0, 4, 2), lanes(cg, p, 1, 4, 2), ""));
 }
 
@@ -320,7 +325,8 @@ static void convert_i32(struct cg *cg, int to, bool is_signed)
     LLVMValueRef a = pop_as(cg, S_I32);
     if (to == S_F64)
         a = lanes(cg, a, 0, 2, 1);
-    push_v(cg, is_signed ? LLVMBuildSIToFP(cg->b, a, vec(cg, to), "") : LLVMBuildUIToFP(cg->b, a, vec(cg, to), ""));
+    LLVMTypeRef t = vec(cg, to);
+    push_v(cg, is_signed ? LLVMBuildSIToFP(cg->b, a, t, "") : LLVMBuildUIToFP(cg->b, a, t, ""));
 }
 
 /* Swizzle: lane i = a[b[i]] when b[i] < 16, else 0. */
@@ -331,7 +337,8 @@ static void swizzle(struct cg *cg)
     for (unsigned i = 0; i < 16; i++) {
         LLVMValueRef idx = LLVMBuildExtractElement(cg->b, b, ci(cg->t_i32, i), "");
         LLVMValueRef in = LLVMBuildICmp(cg->b, LLVMIntULT, idx, ci(cg->t_i8, 16), "");
-        LLVMValueRef e = LLVMBuildExtractElement(cg->b, a, LLVMBuildAnd(cg->b, idx, ci(cg->t_i8, 15), ""), "");
+        LLVMValueRef low = LLVMBuildAnd(cg->b, idx, ci(cg->t_i8, 15), "");
+        LLVMValueRef e = LLVMBuildExtractElement(cg->b, a, low, "");
         e = LLVMBuildSelect(cg->b, in, e, ci(cg->t_i8, 0), "");
         r = LLVMBuildInsertElement(cg->b, r, e, ci(cg->t_i32, i), "");
     }
@@ -615,9 +622,11 @@ void cg_simd(struct cg *cg, struct wasm_reader *r, uint32_t sub)
 {
     uint32_t align, offset;
     uint8_t lane = 0, bytes[16];
-    if (sub < 256 && (sub <= WASM_OP_FD_V128_STORE || (sub >= WASM_OP_FD_V128_LOAD8_LANE && sub <= WASM_OP_FD_V128_LOAD64_ZERO))) {
+    bool is_lane_mem = sub >= WASM_OP_FD_V128_LOAD8_LANE && sub <= WASM_OP_FD_V128_LOAD64_ZERO;
+    if (sub <= WASM_OP_FD_V128_STORE || is_lane_mem) {
         bool has_lane = sub >= WASM_OP_FD_V128_LOAD8_LANE && sub <= WASM_OP_FD_V128_STORE64_LANE;
-        if (!wasm_read_u32(r, &align) || !wasm_read_u32(r, &offset) || (has_lane && !wasm_read_u8(r, &lane))) {
+        if (!wasm_read_u32(r, &align) || !wasm_read_u32(r, &offset) ||
+            (has_lane && !wasm_read_u8(r, &lane))) {
             cg_fail(cg, FL_ERR_MALFORMED, "bad SIMD memory immediate");
             return;
         }
