@@ -38,18 +38,18 @@ static uint64_t f64_bits(double d)
 
 __attribute__((noinline)) static int64_t dot_i32(const int32_t *a, const int32_t *b, int n)
 {
-    int32_t s = 0;
+    uint32_t s = 0; /* wraps like wasm's i32.add; signed overflow would be UB */
     for (int i = 0; i < n; i++)
-        s += a[i] * b[i];
-    return s;
+        s += (uint32_t)(a[i] * b[i]);
+    return (int32_t)s;
 }
 
 __attribute__((noinline)) static int32_t dot_i16(const int16_t *a, const int16_t *b, int n)
 {
-    int32_t s = 0;
+    uint32_t s = 0; /* wraps like wasm's i32.add; signed overflow would be UB */
     for (int i = 0; i < n; i++)
-        s += (int32_t)a[i] * b[i];
-    return s;
+        s += (uint32_t)((int32_t)a[i] * b[i]);
+    return (int32_t)s;
 }
 
 /* Float sums keep their order without -ffast-math, so both builds agree. */
